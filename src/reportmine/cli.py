@@ -1,0 +1,126 @@
+"""The ``reportmine`` command: a thin layer over the library.
+
+Each command builds its inputs, calls one library function per file and
+writes the result. A bad file never stops a run: its error is printed to
+stderr naming the file, the other files are processed, and the exit code is 1.
+Exit codes: 0 ok, 1 at least one file failed, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="reportmine",
+    help="Turn Chinese hospital work reports into structured, comparable data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_OK, EXIT_FILE_FAILED, EXIT_USAGE = 0, 1, 2
+
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Report files or folders. Default: the bundled sample corpus.", show_default=False),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"reportmine {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Turn Chinese hospital work reports (医院工作总结、工作计划) into structured, comparable data.
+
+    Every command reads report files or folders (default: the bundled sample
+    corpus). Exit codes: 0 ok, 1 a file failed (the others are still
+    processed), 2 usage error.
+    """
+
+
+class ParseFormat(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+    tree = "tree"
+    markdown = "markdown"
+
+
+def resolve_inputs(paths: list[Path] | None) -> list[Path]:
+    """Expand the command's PATH arguments (default: the sample corpus) into files."""
+    from .reading import iter_input_paths
+    from .samples import sample_corpus
+
+    files = list(iter_input_paths(paths or [sample_corpus()]))
+    if not files:
+        typer.echo("reportmine: no report files found in the given paths", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    return files
+
+
+def report_failure(path: Path, exc: Exception) -> None:
+    typer.echo(f"reportmine: {exc}" if str(path) in str(exc) else f"reportmine: {path}: {exc}", err=True)
+
+
+def write_json(obj: object, pretty: bool) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1 if pretty else None) + "\n")
+
+
+@app.command()
+def parse(
+    paths: PathsArgument = None,
+    format: Annotated[ParseFormat, typer.Option("--format", "-f", help="Output format.")] = ParseFormat.tree,
+    nested: Annotated[bool, typer.Option(help="JSON sections nested under 'children'.")] = False,
+) -> None:
+    """Parse reports into documents and section trees.
+
+    Example: reportmine parse corpus/002_79988078600ed0aa.txt --format json
+
+    With one file, --format json prints one object in the form of the gold
+    files of the annotation guide; with several, a JSON array of them.
+    """
+    from .errors import ReportmineError
+    from .parsing import parse_file
+    from .rendering import render_markdown, render_tree
+
+    files = resolve_inputs(paths)
+    failed = 0
+    results = []
+    for path in files:
+        try:
+            parsed = parse_file(path)
+        except ReportmineError as exc:
+            report_failure(path, exc)
+            failed += 1
+            continue
+        if format is ParseFormat.json:
+            results.append(parsed.to_dict(nested=nested))
+        elif format is ParseFormat.jsonl:
+            write_json(parsed.to_dict(nested=nested), pretty=False)
+        elif format is ParseFormat.tree:
+            typer.echo(render_tree(parsed))
+        else:
+            typer.echo(render_markdown(parsed))
+    if format is ParseFormat.json:
+        write_json(results[0] if len(files) == 1 and results else results, pretty=True)
+    raise typer.Exit(EXIT_FILE_FAILED if failed else EXIT_OK)
+
+
+def main() -> None:
+    """Console-script entry point; usage errors exit with 2 (click's convention)."""
+    app()

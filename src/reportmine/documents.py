@@ -1,0 +1,289 @@
+"""Stage 3, documents: split a page into reports and give every line a role.
+
+In: the text and the per-line looks of :mod:`reportmine.cleaning`. Out:
+:class:`DocumentSpan` per report (title, title line, line span, kind, meta
+lines, content lines) and the final role of every line (``noise``,
+``page_meta``, ``meta``, ``title``, ``content``, ``blank``), as
+``shared/gold/GUIDE.md`` ("Units", "Document fields") defines them.
+
+A report starts at:
+
+* a compilation label (``…篇三``, ``范文第2篇``, ``医院人才工作总结报告五``)
+  or a standalone report title (``…2016年工作总结``); titles and labels
+  separated only by blank, noise or metadata lines open one report together;
+* where a compilation gives no title, an indented opening paragraph (or
+  indented first item) after which the numbering restarts at 1, once the
+  current report has sections of its own. A restart without such an opening
+  (a summary followed by next year's plan) stays in the same report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .cleaning import CleaningRules, LineInfo, default_rules
+from .model import DocumentKind, LineRole, SourceText
+from .sections import match_marker
+
+# How many content lines after an indented opening may pass before the first
+# marker that must restart at 1 (the opening paragraph is usually one line).
+_RESTART_LOOKAHEAD = 3
+# Most unnumbered lines above a compilation's first label still read as its blurb.
+_MAX_BLURB_LINES = 2
+
+_INDIVIDUAL_RE = re.compile(r"个人|进修|试用期|实习|转正|述职|心得|体会|讲话|发言|致辞|演讲|通知|自我鉴定")
+_SUMMARY_TITLE_RE = re.compile(r"总结|工作情况|汇报|报告|小结|回顾|情况通报")
+_PLAN_TITLE_RE = re.compile(r"计划(?!生育)|要点|方案|安排|规划|打算|思路|实施意见")
+# Cues of looking back (done) and looking ahead (to do) in report text.
+_DONE_RE = re.compile(r"了|已经|取得|完成|今年以来|一年来|半年来|累计|荣获|获得|被评为|共计|达到")
+_TODO_RE = re.compile(r"将|计划|拟|力争|争取|明年|下一步|下半年|目标|要求|确保|务必|应当|必须")
+# Share of "done" cues among all cues above which an untitled report is a summary.
+# Set from the guide's definition (a summary looks back); checked on dev file 000,
+# whose untitled plan scores 0.35 and untitled summaries 0.6 and above.
+_SUMMARY_CUE_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSpan:
+    """One report's place in its file, before sections are built."""
+
+    title: str | None
+    title_line: int | None
+    start_line: int
+    end_line: int
+    kind: DocumentKind
+    meta_lines: tuple[int, ...]
+    content_lines: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PageLayout:
+    """The documents of one file and the role of every line."""
+
+    documents: tuple[DocumentSpan, ...]
+    roles: tuple[LineRole, ...]
+    noise_lines: tuple[int, ...]
+    page_meta_lines: tuple[int, ...]
+
+
+def split_documents(
+    source: SourceText, infos: Sequence[LineInfo], rules: CleaningRules | None = None
+) -> PageLayout:
+    """Find the reports of a page and the final role of each line."""
+    rules = rules or default_rules()
+    looks = [info.look for info in infos]
+    n = len(infos)
+    _demote_collection_titles(infos, looks)
+
+    # 1. Title groups: runs of title/label lines with only blank, noise or meta between.
+    starts: list[tuple[int, int | None, str | None]] = []  # (start index, title index, title)
+    i = 0
+    while i < n:
+        if looks[i] in ("title", "label"):
+            group = [i]
+            j = i + 1
+            while j < n and looks[j] in ("blank", "noise", "header_meta", "title", "label"):
+                if looks[j] in ("title", "label"):
+                    group.append(j)
+                j += 1
+            title_index = _pick_title(group, looks)
+            starts.append((group[0], title_index, infos[title_index].stripped))
+            i = j
+        else:
+            i += 1
+
+    # 2. The first report of a page with no title before its content.
+    first_content = next((k for k in range(n) if looks[k] in ("content", "signature")), None)
+    if first_content is not None and (not starts or first_content < starts[0][0]):
+        if starts and _is_blurb(infos, looks, first_content, starts[0][0]):
+            # A few unnumbered lines above the first label of a compilation
+            # are the site's own blurb, not a report.
+            for k in range(first_content, starts[0][0]):
+                if looks[k] in ("content", "signature"):
+                    looks[k] = "noise"
+        else:
+            teaser = _teaser_before(infos, looks, first_content)
+            title = infos[teaser].teaser_title if teaser is not None else None
+            starts.insert(0, (first_content, teaser if title else None, title))
+
+    # 3. Untitled reports inside a compilation: indented opening + numbering restart.
+    starts = _add_restart_starts(infos, looks, starts)
+
+    # 4. Spans, roles and kinds.
+    roles: list[LineRole] = [_base_role(look) for look in looks]
+    documents: list[DocumentSpan] = []
+    first_start = starts[0][0] if starts else n
+    page_meta = [k for k in range(first_start) if looks[k] == "header_meta"]
+    is_compilation = len(starts) > 1
+    if not is_compilation and page_meta and starts:
+        # A single report: metadata above its title is the report's own.
+        starts[0] = (page_meta[0], starts[0][1], starts[0][2])
+        page_meta = []
+    for k in page_meta:
+        roles[k] = "page_meta"
+    for k in range(first_start):
+        if roles[k] in ("content", "meta") and k not in page_meta:
+            roles[k] = "noise"
+
+    for d, (start, title_index, title) in enumerate(starts):
+        limit = starts[d + 1][0] if d + 1 < len(starts) else n
+        documents.append(_document(infos, looks, roles, start, limit, title_index, title, source))
+    noise = tuple(k + 1 for k, role in enumerate(roles) if role == "noise")
+    return PageLayout(
+        documents=tuple(documents),
+        roles=tuple(roles),
+        noise_lines=noise,
+        page_meta_lines=tuple(k + 1 for k in page_meta),
+    )
+
+
+def _base_role(look: str) -> LineRole:
+    return {
+        "blank": "blank", "noise": "noise", "header_meta": "meta", "signature": "content",
+        "title": "title", "label": "title", "content": "content",
+    }[look]  # type: ignore[return-value]
+
+
+def _is_blurb(infos: Sequence[LineInfo], looks: Sequence[str], begin: int, end: int) -> bool:
+    if "label" not in looks[end:]:
+        return False
+    content = [k for k in range(begin, end) if looks[k] in ("content", "signature")]
+    return len(content) <= _MAX_BLURB_LINES and not any(infos[k].is_marker for k in content)
+
+
+def _demote_collection_titles(infos: Sequence[LineInfo], looks: list[str]) -> None:
+    """A title that a later label extends (``…计划`` above ``…计划范文第1篇``) names the collection."""
+    labels = [infos[k].stripped for k, look in enumerate(looks) if look == "label"]
+    if not labels:
+        return
+    for k, look in enumerate(looks):
+        if look == "title":
+            stripped = infos[k].stripped
+            if any(label != stripped and label.startswith(stripped) for label in labels):
+                looks[k] = "noise"
+
+
+def _pick_title(group: list[int], looks: Sequence[str]) -> int:
+    """The title of a group: the report's own title over a compilation label before it."""
+    titles = [k for k in group if looks[k] == "title"]
+    return titles[-1] if titles else group[-1]
+
+
+def _teaser_before(infos: Sequence[LineInfo], looks: Sequence[str], index: int) -> int | None:
+    k = index - 1
+    while k >= 0 and looks[k] == "blank":
+        k -= 1
+    if k >= 0 and infos[k].teaser_title:
+        return k
+    return None
+
+
+def _modal_indent(infos: Sequence[LineInfo], looks: Sequence[str]) -> int:
+    counts = Counter(info.indent for info, look in zip(infos, looks) if look == "content")
+    return counts.most_common(1)[0][0] if counts else 0
+
+
+def _add_restart_starts(
+    infos: Sequence[LineInfo], looks: Sequence[str], starts: list[tuple[int, int | None, str | None]]
+) -> list[tuple[int, int | None, str | None]]:
+    if not starts:
+        return starts
+    base_indent = _modal_indent(infos, looks)
+    out: list[tuple[int, int | None, str | None]] = []
+    bounds = [s[0] for s in starts] + [len(infos)]
+    for d, start in enumerate(starts):
+        out.append(start)
+        seen_marker = False
+        k = start[0]
+        while k < bounds[d + 1]:
+            info = infos[k]
+            if looks[k] != "content":
+                k += 1
+                continue
+            if seen_marker and info.indent > base_indent and _restarts_here(infos, looks, k, bounds[d + 1]):
+                out.append((k, None, None))
+                seen_marker = False
+            if info.is_marker:
+                seen_marker = True
+            k += 1
+    return out
+
+
+def _restarts_here(infos: Sequence[LineInfo], looks: Sequence[str], k: int, limit: int) -> bool:
+    """Whether the numbering restarts at 1 at line index ``k`` or just after it."""
+    checked = 0
+    for j in range(k, limit):
+        if looks[j] != "content":
+            continue
+        if infos[j].is_marker:
+            match = match_marker(infos[j].stripped)
+            return match is not None and match.number == 1 and match.certain
+        checked += 1
+        if checked > _RESTART_LOOKAHEAD:
+            return False
+    return False
+
+
+def _document(
+    infos: Sequence[LineInfo],
+    looks: Sequence[str],
+    roles: list[LineRole],
+    start: int,
+    limit: int,
+    title_index: int | None,
+    title: str | None,
+    source: SourceText,
+) -> DocumentSpan:
+    # A title or label line that is not this report's start stays a title
+    # line of this report (e.g. a compilation label above the real title).
+    kept = [k for k in range(start, limit) if roles[k] not in ("blank", "noise")]
+    if title_index is not None and title_index < start:
+        first_line = start
+    else:
+        first_line = kept[0] if kept else start
+    last = kept[-1] if kept else first_line
+    # Signature block: the trailing run of short unit/date lines.
+    k = len(kept) - 1
+    while k >= 0 and looks[kept[k]] == "signature":
+        roles[kept[k]] = "meta"
+        k -= 1
+    meta = tuple(j + 1 for j in kept if roles[j] == "meta")
+    content = tuple(j + 1 for j in kept if roles[j] == "content")
+    text = source.text
+    body = "".join(text[infos[j - 1].start:infos[j - 1].end] for j in content[:200])
+    kind = document_kind(title, body)
+    return DocumentSpan(
+        title=title,
+        title_line=title_index + 1 if title_index is not None else None,
+        start_line=first_line + 1,
+        end_line=last + 1,
+        kind=kind,
+        meta_lines=meta,
+        content_lines=content,
+    )
+
+
+def document_kind(title: str | None, body: str) -> DocumentKind:
+    """``summary``, ``plan`` or ``other`` from the title, else from the text.
+
+    A report whose title says both (``年度工作总结及明年工作计划``) or nothing
+    is judged by its text: looking back makes it a summary (GUIDE.md: a
+    report that is both is a summary).
+    """
+    if title:
+        if _INDIVIDUAL_RE.search(title):
+            return "other"
+        summary = bool(_SUMMARY_TITLE_RE.search(title))
+        plan = bool(_PLAN_TITLE_RE.search(title))
+        if summary and not plan:
+            return "summary"
+        if plan and not summary:
+            return "plan"
+    done = len(_DONE_RE.findall(body))
+    todo = len(_TODO_RE.findall(body))
+    if done + todo == 0:
+        return "summary" if title and _SUMMARY_TITLE_RE.search(title) else "other" if not title else "plan"
+    return "summary" if done / (done + todo) >= _SUMMARY_CUE_SHARE else "plan"
