@@ -40,8 +40,8 @@ MAX_HEADER_META_CHARS = 200
 # the next few content lines must reappear inside it.
 _TEASER_PROBE_CHARS = 8
 _TEASER_LOOKAHEAD = 6
+_TEASER_MAX_CHARS = 2000
 
-_WS = " \t\u3000\xa0\r"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,21 +112,19 @@ class LineInfo:
 
 
 def _indent_width(line: str) -> int:
+    """Leading white space, in half-width columns (wide spaces count 2, a tab 4)."""
     width = 0
     for ch in line:
-        if ch in " \t\xa0":
-            width += 1 if ch != "\t" else 4
-        elif ch == "\u3000":
-            width += 2
-        else:
+        if not ch.isspace():
             break
+        width += 4 if ch == "\t" else 2 if ch in "\u3000\u2003" else 1
     return width
 
 
 def _strip(line: str) -> str:
-    s = line.strip(_WS)
+    s = line.strip()
     if s.startswith("#"):
-        s = s.lstrip("#").strip(_WS)
+        s = s.lstrip("#").strip()
     return s
 
 
@@ -203,12 +201,14 @@ def _mark_teasers(infos: list[LineInfo], text: str) -> None:
     for i, info in enumerate(infos):
         if info.look in ("blank", "noise"):
             continue
-        line = text[info.start:info.end].rstrip(_WS)
+        if info.end - info.start > _TEASER_MAX_CHARS:
+            continue
+        line = text[info.start:info.end].rstrip()
         if not line.endswith(("...", "…", "。。。")):
             continue
         following = [x for x in infos[i + 1:i + 1 + 3 * _TEASER_LOOKAHEAD] if x.look != "blank"]
         for nxt in following[:_TEASER_LOOKAHEAD]:
-            probe = text[nxt.start:nxt.end].strip(_WS)[:_TEASER_PROBE_CHARS]
+            probe = text[nxt.start:nxt.end].strip()[:_TEASER_PROBE_CHARS]
             if len(probe) < _TEASER_PROBE_CHARS // 2:
                 continue
             pos = line.find(probe)

@@ -226,13 +226,12 @@ class Document:
 
     def section_at(self, line: int) -> Section | None:
         """The innermost section whose extent holds ``line``, if any."""
-        best = None
-        for section in self.sections:
-            if section.line > line:
-                break
-            if section.line <= line <= section.end_line:
-                best = section
-        return best
+        lines = [s.line for s in self.sections]  # sections are in line order
+        at = bisect.bisect_right(lines, line) - 1
+        section = self.sections[at] if at >= 0 else None
+        while section is not None and section.end_line < line:
+            section = self.parent_of(section)
+        return section
 
     def to_dict(self, nested: bool = False) -> dict[str, Any]:
         if nested:

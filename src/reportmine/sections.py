@@ -27,6 +27,7 @@ so a 20 MB line or 100,000 markers parse in linear time.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,9 +42,10 @@ _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789"
 # Punctuation that cuts a heading from the body running on after it (GUIDE.md "Titles").
 TITLE_CUT = "。：:；"
 # Trailing characters that are not part of a title (same set as the scorer's).
-TITLE_TRAIL = "。，,；;：:、.．!！?？ \t\u3000\r"
+TITLE_TRAIL = "。，,；;：:、.．!！?？ \t\u3000\r\xa0\u2002\u2003"
 
-_PREFIX = r"(?P<prefix>[ \t\u3000\xa0]*(?:(?:[-*+•·▪●◆]|#{1,6})[ \t\u3000]*)?)"
+# Any Unicode white space: scraped pages indent with U+2003 EM SPACE, U+00A0 and U+3000.
+_PREFIX = r"(?P<prefix>[^\S\n]*(?:(?:[-*+•·▪●◆]|#{1,6})[^\S\n]*)?)"
 _N = r"[0-9０-９]{1,3}"
 _C = r"[零〇一二三四五六七八九十百两]{1,4}"
 _MARKER_RE = re.compile(
@@ -53,7 +55,7 @@ _MARKER_RE = re.compile(
     + rf"|(?P<ordinal>第{_C}[，,、])"
     + rf"|(?P<paren_cn>[（(][ \t]?{_C}[ \t]?[）)][、，,.．]?)"
     + rf"|(?P<paren_arabic>[（(][ \t]?{_N}[ \t]?[）)][、，,.．]?|{_N}[)）][、，,.．]?|[⑴-⒇])"
-    + rf"|(?P<cn>{_C}[ \t]?[、．.](?![0-9０-９]))"
+    + rf"|(?P<cn>{_C}[ \t]?(?:、|[.．](?![0-9０-９])))"
     + rf"|(?P<arabic>{_N}[ \t]?(?:[、;；]|[.．:：](?![0-9０-９]))|[⒈-⒛])"
     + r"|(?P<circled>[①-⑳㉑-㉟])"
     + rf"|(?P<bare_arabic>{_N})(?=[\u4e00-\u9fff])"
@@ -65,7 +67,7 @@ _MARKER_RE = re.compile(
 # marker (``2型糖尿病``, ``30名``, ``12月``).
 _UNIT_CHARS = set(
     "型级年月日号时点分秒个名人位次项元万亿千百张床台件例份篇条所家天周岁期批组队类种套本页米倍成层楼栋"
-    "余多近约届季度小间辆支批把块株头只双对斤克升吨亩户村乡镇县市省区"
+    "余多近约届季度小间辆支批把块株头只双对斤克升吨亩户"
 )
 # Words a heading commonly opens with: a bare Chinese numeral is a marker
 # only when one of these follows (``六开展形式多样的活动``), never in
@@ -183,8 +185,8 @@ def match_marker(line: str) -> MarkerMatch | None:
         certain = False
     if family in ("arabic", "paren_arabic") and number == 0:
         return None
-    return MarkerMatch(family, number, marker.rstrip(" \t"), marker_col, marker_col + len(marker.rstrip(" \t")),
-                       certain)
+    marker = marker.rstrip(" \t")
+    return MarkerMatch(family, number, marker, marker_col, marker_col + len(marker), certain)
 
 
 @dataclass(slots=True)
@@ -198,41 +200,51 @@ class _Head:
 def _confirm_candidates(heads: list[_Head]) -> list[_Head]:
     """Keep certain markers, and candidates the numbering sequence confirms.
 
-    A candidate numbered N is confirmed when the nearest earlier marker of its
-    family is N-1, or (for N == 1) the nearest later one is 2. A bare Chinese
-    numeral with a heading opener is confirmed when the document uses its
-    family with punctuation elsewhere.
+    A candidate numbered N is confirmed when the nearest earlier kept marker
+    of its family is N-1, or the next marker of its family is N+1 (so
+    ``1省… 2院… 3重点…`` confirm one another, while a lone ``5、7月份`` or
+    ``2型糖尿病`` does not). A bare Chinese numeral with a heading opener is
+    confirmed when the document uses its family with punctuation elsewhere.
     """
     certain_families = {h.match.family for h in heads if h.match.certain}
+    # Next head of the same family, found in one backward pass (no rescans).
+    next_same: list[_Head | None] = [None] * len(heads)
+    seen: dict[str, _Head] = {}
+    for i in range(len(heads) - 1, -1, -1):
+        next_same[i] = seen.get(heads[i].match.family)
+        seen[heads[i].match.family] = heads[i]
     kept: list[_Head] = []
+    last_kept: dict[str, _Head] = {}
     for i, head in enumerate(heads):
         m = head.match
-        if m.certain:
-            kept.append(head)
-            continue
-        prev = next((h for h in reversed(kept) if h.match.family == m.family), None)
-        nxt = next((h for h in heads[i + 1:] if h.match.family == m.family), None)
-        ok = (prev is not None and prev.match.number == (m.number or 0) - 1) or (
-            m.number == 1 and nxt is not None and nxt.match.number == 2
-        )
-        if not ok and m.family == "cn" and m.marker[-1:] not in "、．." and m.family in certain_families:
-            ok = True
+        ok = m.certain
+        if not ok:
+            number = m.number or 0
+            prev = last_kept.get(m.family)
+            nxt = next_same[i]
+            ok = (prev is not None and prev.match.number == number - 1) or (
+                nxt is not None and nxt.match.number == number + 1
+            )
+            if not ok and m.family == "cn" and m.marker[-1:] not in "、．." and m.family in certain_families:
+                ok = True
         if ok:
             kept.append(head)
+            last_kept[m.family] = head
     return kept
 
 
 def _family_order(heads: Sequence[_Head]) -> dict[str, int]:
     """Rank of each family in this document: canonical unless plainly inverted.
 
-    A pair of families is inverted when the canonically lower one restarts at 1
-    under the higher one's items... the other way round: when the canonically
-    higher family restarts at 1 right after the lower one at least twice, and
-    the lower never restarts under the higher (``（一） 一、 二、 （二） 一、``).
+    Normally a lower family restarts at 1 under each item of a higher one
+    (``一、 1、 2、 二、 1、``). When a canonically *higher* family restarts at 1
+    right after a lower one at least twice, and never the other way round
+    (``（一） 一、 二、 （二） 一、``), the document uses its own order and the
+    two families swap ranks (GUIDE.md "Levels").
     """
     rank = dict(FAMILY_RANK)
     restarts: dict[tuple[str, str], int] = {}
-    for prev, cur in zip(heads, heads[1:]):
+    for prev, cur in itertools.pairwise(heads):
         a, b = prev.match.family, cur.match.family
         if a != b and cur.match.number == 1:
             restarts[(a, b)] = restarts.get((a, b), 0) + 1
@@ -252,7 +264,7 @@ def split_title(line: str, start_col: int) -> tuple[int, int, bool]:
     """
     n = len(line)
     begin = start_col
-    while begin < n and line[begin] in " \t\u3000\xa0":
+    while begin < n and line[begin].isspace():
         begin += 1
     cut = n
     for i in range(begin, n):
@@ -260,9 +272,9 @@ def split_title(line: str, start_col: int) -> tuple[int, int, bool]:
             cut = i
             break
     end = cut
-    while end > begin and line[end - 1] in TITLE_TRAIL:
+    while end > begin and (line[end - 1] in TITLE_TRAIL or line[end - 1].isspace()):
         end -= 1
-    inline_body = cut < n and bool(line[cut + 1:].strip(TITLE_TRAIL))
+    inline_body = cut < n and bool(line[cut + 1:].strip(TITLE_TRAIL).strip())
     return begin, end, inline_body
 
 
@@ -347,7 +359,9 @@ def build_sections(
         start = head.line_start + head.match.marker_col
         # Own body: after the title cut on the heading line, up to the first child.
         cut_col = title_end
-        while cut_col < len(line_text) and line_text[cut_col] in TITLE_TRAIL:
+        while cut_col < len(line_text) and (
+            line_text[cut_col] in TITLE_TRAIL or line_text[cut_col].isspace()
+        ):
             cut_col += 1
         body_start = head.line_start + cut_col
         if children[i]:
