@@ -83,6 +83,11 @@ _HEADING_OPENERS = (
 _DATE_AFTER_RE = re.compile(r"[0-9０-９]{1,2}[ \t]?(?:[—\-–~～至到][0-9０-９]{1,2})?[ \t]?(?:月|日|号)")
 
 
+# Restarts that show a document plainly uses its own family order; one restart
+# can be an orphan run (sample corpus 004 篇十四: ``1、 2、 … 1) … 5) 1、``).
+_INVERSION_MIN_RESTARTS = 2
+
+
 @dataclass(frozen=True, slots=True)
 class MarkerMatch:
     """A numbering marker at the start of a line.
@@ -238,19 +243,22 @@ def _family_order(heads: Sequence[_Head]) -> dict[str, int]:
 
     Normally a lower family restarts at 1 under each item of a higher one
     (``一、 1、 2、 二、 1、``). When a canonically *higher* family restarts at 1
-    right after a lower one at least twice, and never the other way round
+    right after a lower one (twice at least: three groups) and never the other way round
     (``（一） 一、 二、 （二） 一、``), the document uses its own order and the
     two families swap ranks (GUIDE.md "Levels").
     """
     rank = dict(FAMILY_RANK)
     restarts: dict[tuple[str, str], int] = {}
+    last_number: dict[str, int] = {}
     for prev, cur in itertools.pairwise(heads):
         a, b = prev.match.family, cur.match.family
-        if a != b and cur.match.number == 1:
+        last_number[a] = prev.match.number or 0
+        # A restart goes back to 1 after the family had counted past it.
+        if a != b and cur.match.number == 1 and last_number.get(b, 0) > 1:
             restarts[(a, b)] = restarts.get((a, b), 0) + 1
     for (upper, lower), count in restarts.items():
         # ``lower`` restarting under ``upper`` is normal when upper ranks higher.
-        if rank[upper] > rank[lower] and count >= 2 and not restarts.get((lower, upper)):
+        if rank[upper] > rank[lower] and count >= _INVERSION_MIN_RESTARTS and not restarts.get((lower, upper)):
             rank[upper], rank[lower] = rank[lower], rank[upper]
     return rank
 
