@@ -58,6 +58,9 @@ _LABEL_SUMMARY_SHARE = 0.6
 _PERSONAL_TEXT_RE = re.compile(r"如下心得|心得体会如下|体会如下|以下几点体会|几点心得|心得体会可分享")
 _SINGULAR_I_RE = re.compile(r"我(?![院科局市们县区省国部所站中委办组队处厂校乡镇室司])")
 _SINGULAR_I_PER_1000 = 4.5
+# A personal title (进修个人总结) over this much impersonal text is a mislabel
+# of the page (sample corpus 001: a department's annual report under one).
+_MIN_BODY_TO_DOUBT_TITLE = 1500
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,21 +290,22 @@ def document_kind(title: str | None, body: str, title_is_label: bool = False) ->
     """``summary``, ``plan`` or ``other`` from the title and the text.
 
     A report's own title decides where it says one thing (``…工作总结``,
-    ``…工作计划``, ``…进修个人总结``). A title that says both
+    ``…工作计划``, ``…进修个人总结`` over text that speaks as one person). A title that says both
     (``年度工作总结及明年工作计划``), none, or only names the compilation
     (``二级医院工作计划篇三``, whose reports vary) leaves it to the text:
     looking back makes a summary, and a report that is both is a summary
     (GUIDE.md "Document fields").
     """
-    if title and _INDIVIDUAL_RE.search(title):
+    personal_text = bool(_PERSONAL_TEXT_RE.search(body)) or (
+        len(_SINGULAR_I_RE.findall(body)) * 1000 >= _SINGULAR_I_PER_1000 * max(1, len(body))
+    )
+    if title and _INDIVIDUAL_RE.search(title) and (personal_text or len(body) < _MIN_BODY_TO_DOUBT_TITLE):
         return "other"
     says_summary = bool(title and _SUMMARY_TITLE_RE.search(title))
     says_plan = bool(title and _PLAN_TITLE_RE.search(title))
     if not title_is_label and says_summary != says_plan:
         return "summary" if says_summary else "plan"
-    if _PERSONAL_TEXT_RE.search(body) or (
-        len(_SINGULAR_I_RE.findall(body)) * 1000 >= _SINGULAR_I_PER_1000 * max(1, len(body))
-    ):
+    if personal_text:
         return "other"
     done = len(_DONE_RE.findall(body))
     todo = len(_TODO_RE.findall(body))
