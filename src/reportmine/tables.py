@@ -1,0 +1,340 @@
+"""Stage 8, tabulate: per-file results -> tidy tables, and tables -> files.
+
+In: :class:`~reportmine.pipeline.FileResult` objects (and the document
+metadata of :mod:`reportmine.metadata`). Out: pandas DataFrames, one row per
+thing, with provenance columns (``file``, line numbers, offsets) on every
+row, written as Parquet, CSV and one DuckDB database.
+
+Tables and their keys (see :data:`SCHEMAS` for every column):
+
+- ``files``: the run's manifest, every input with ``status`` ok/failed and its error;
+- ``documents``: one row per report (``doc_id``), with hospital/region/year and their sources;
+- ``sections``: one row per section (``section_id``), with its outline path and text;
+- ``mentions``: one row per extracted mention (``mention_id``);
+- ``section_themes``: long form, section × theme × score × is_primary.
+
+Ids are stable across runs of the same input: ``doc_id`` is
+``<file name>#<document index>``, ``section_id`` is ``<doc_id>@L<line>``.
+Rows are ordered by input order, then position in the file, so the same
+input gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .metadata import DocumentMeta, Manifest
+    from .pipeline import FileResult
+
+#: Columns of every table, in order, with what each holds.
+SCHEMAS: dict[str, dict[str, str]] = {
+    "files": {
+        "file": "file name",
+        "path": "path as given",
+        "status": "ok or failed",
+        "error": "why it failed, naming the file; empty when ok",
+        "stage": "stage that failed (parse, extract, classify)",
+        "sha256": "hash of the file's bytes",
+        "bytes": "size on disk",
+        "encoding": "codec that decoded it",
+        "lines": "physical lines",
+        "documents": "reports found",
+        "sections": "sections found",
+        "mentions": "mentions extracted",
+        "seconds": "wall time spent on the file",
+    },
+    "documents": {
+        "doc_id": "<file>#<index>",
+        "file": "file name",
+        "path": "path as given",
+        "doc_index": "position of the report in its file",
+        "title": "report title, where the file gives one",
+        "title_line": "line of the title",
+        "start_line": "first line",
+        "end_line": "last line",
+        "start": "character offset of the first line",
+        "end": "character offset where the last line ends",
+        "kind": "summary, plan or other",
+        "scope": "hospital, department, individual, authority or off_domain (theme stage)",
+        "primary_theme": "the document's dominant theme (theme stage)",
+        "themes": "dominant themes, most important first, joined by ';'",
+        "hospital": "issuing hospital or authority",
+        "hospital_source": "manifest, signature, meta, title, body or unknown",
+        "region": "region of the issuer",
+        "region_source": "where the region came from",
+        "hospital_level": "hospital level (三级, 二甲 …)",
+        "hospital_level_source": "where the hospital level came from",
+        "year": "the report's year",
+        "year_source": "where the year came from",
+        "sections": "number of sections",
+        "chars": "characters in the document",
+        "meta_lines": "metadata lines, joined by ';'",
+    },
+    "sections": {
+        "section_id": "<doc_id>@L<line>",
+        "doc_id": "document of the section",
+        "file": "file name",
+        "line": "line of the heading",
+        "end_line": "last line of the section's extent",
+        "start": "character offset of the marker",
+        "end": "character offset where the extent ends",
+        "marker": "numbering marker as written",
+        "family": "marker family (cn, paren_cn, arabic …)",
+        "number": "the marker's number",
+        "level": "depth in the document's outline",
+        "outline": "chain of markers from the root, e.g. 二/（三）/2",
+        "parent_id": "section_id of the parent, empty at level 1",
+        "title": "heading as an outline shows it",
+        "inline_body": "body text runs on after the title on the heading line",
+        "primary_theme": "the section's primary theme (theme stage)",
+        "chars": "characters in the section's extent",
+        "body": "the section's own body text (without subsections)",
+    },
+    "mentions": {
+        "mention_id": "<doc_id or file>:<start>",
+        "doc_id": "document of the mention",
+        "section_id": "innermost section holding it, empty outside sections",
+        "file": "file name",
+        "line": "1-based line",
+        "col_start": "offset within the line",
+        "col_end": "end offset within the line",
+        "start": "character offset in the file",
+        "end": "end offset in the file",
+        "type": "quantity, percent, money, date, period, frequency, activity or document",
+        "text": "the mention as written",
+        "value": "normalised value (base units; percent on a 0-100 scale)",
+        "low": "low end of a range",
+        "high": "high end of a range",
+        "unit": "unit as written",
+        "qualifier": "approx, at_least, at_most, less_than, more_than",
+        "masked": "a part is hidden (20xx, __, ××)",
+        "year": "date: year", "month": "date: month", "day": "date: day",
+        "hour": "date: hour", "minute": "date: minute", "second": "date: second",
+        "end_year": "date span: end year", "end_month": "date span: end month", "end_day": "date span: end day",
+        "period": "named relative period (this_year, first_half …)",
+        "resolved_year": "calendar year a yearless date or period refers to",
+        "per": "frequency: per day, week, month …",
+        "count": "frequency: times per period",
+        "name": "activity or document name",
+    },
+    "section_themes": {
+        "section_id": "section",
+        "doc_id": "document",
+        "file": "file name",
+        "line": "line of the section's heading",
+        "theme": "theme id",
+        "score": "classifier score",
+        "rank": "1 for the primary theme, then 2, 3 …",
+        "is_primary": "theme is the section's primary theme",
+    },
+}
+TABLE_NAMES = tuple(SCHEMAS)
+
+
+def doc_id(path: str, index: int) -> str:
+    return f"{PurePath(path).name}#{index}"
+
+
+def section_id(path: str, index: int, line: int) -> str:
+    return f"{doc_id(path, index)}@L{line}"
+
+
+@dataclass
+class _Rows:
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {name: [] for name in SCHEMAS})
+
+
+def _theme_lookup(themes: Any) -> tuple[dict[tuple[int, int], list[Any]], dict[int, tuple[str | None, list[Any]]]]:
+    """Section (doc index, line) -> ThemeScores, and doc index -> (scope, ThemeScores).
+
+    Works on the classification object of :mod:`reportmine.themes` through its
+    JSON form, so that the tables do not depend on its internals.
+    """
+    sections: dict[tuple[int, int], list[Any]] = {}
+    documents: dict[int, tuple[str | None, list[Any]]] = {}
+    if themes is None:
+        return sections, documents
+    data = themes.to_dict() if hasattr(themes, "to_dict") else themes
+    for index, doc in enumerate(data.get("documents", [])):
+        documents[index] = (doc.get("scope"), doc.get("themes") or [])
+        stack = list(doc.get("sections") or [])
+        while stack:
+            section = stack.pop()
+            sections[(index, section["line"])] = section.get("themes") or []
+            stack.extend(section.get("children") or [])
+    return sections, documents
+
+
+def _theme_id(item: Any) -> str:
+    return item["id"] if isinstance(item, dict) else getattr(item, "id", item)
+
+
+def _theme_score(item: Any) -> float | None:
+    if isinstance(item, dict):
+        return item.get("score")
+    return getattr(item, "score", None)
+
+
+def build_tables(
+    results: Iterable[FileResult],
+    manifest: Manifest | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Tidy tables from per-file results (see :data:`SCHEMAS`)."""
+    import pandas as pd
+
+    from .metadata import describe_document
+
+    acc = _Rows()
+    for result in results:
+        _add_file(acc, result, manifest, describe_document)
+    frames = {}
+    for name, columns in SCHEMAS.items():
+        frame = pd.DataFrame(acc.rows[name], columns=list(columns))
+        frames[name] = _typed(frame, name)
+    return frames
+
+
+def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Nullable dtypes, so empty cells stay empty (not NaN floats) in every format."""
+    ints = {"lines", "documents", "sections", "mentions", "bytes", "doc_index", "title_line", "start_line",
+            "end_line", "start", "end", "year", "chars", "line", "number", "level", "col_start", "col_end",
+            "month", "day", "hour", "minute", "second", "end_year", "end_month", "end_day", "resolved_year",
+            "count", "rank"}
+    floats = {"value", "low", "high", "score", "seconds"}
+    bools = {"inline_body", "masked", "is_primary"}
+    for column in frame.columns:
+        if column in ints:
+            frame[column] = frame[column].astype("Int64")
+        elif column in floats:
+            frame[column] = frame[column].astype("Float64")
+        elif column in bools:
+            frame[column] = frame[column].astype("boolean")
+        else:
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def _add_file(acc: _Rows, result: FileResult, manifest: Manifest | None, describe) -> None:
+    name = PurePath(result.path).name
+    parsed = result.parsed
+    acc.rows["files"].append({
+        "file": name, "path": result.path, "status": result.status, "error": result.error or "",
+        "stage": result.stage or "", "sha256": result.sha256, "bytes": result.size,
+        "encoding": parsed.source.encoding if parsed else None,
+        "lines": parsed.source.line_count if parsed else None,
+        "documents": len(parsed.documents) if parsed else None,
+        "sections": sum(len(d.sections) for d in parsed.documents) if parsed else None,
+        "mentions": len(result.mentions) if parsed else None,
+        "seconds": round(result.seconds, 4),
+    })
+    if parsed is None:
+        return
+    section_themes, doc_themes = _theme_lookup(result.themes)
+    for doc in parsed.documents:
+        did = doc_id(result.path, doc.index)
+        row = manifest.row_for(result.path, doc.index) if manifest else None
+        meta: DocumentMeta = describe(doc, parsed.source, row)
+        scope, themes = doc_themes.get(doc.index, (None, []))
+        theme_ids = [_theme_id(t) for t in themes]
+        acc.rows["documents"].append({
+            "doc_id": did, "file": name, "path": result.path, "doc_index": doc.index, "title": doc.title,
+            "title_line": doc.title_line, "start_line": doc.start_line, "end_line": doc.end_line,
+            "start": doc.start, "end": doc.end, "kind": doc.kind, "scope": scope,
+            "primary_theme": theme_ids[0] if theme_ids else None, "themes": ";".join(theme_ids) or None,
+            "hospital": meta.hospital, "hospital_source": meta.hospital_source,
+            "region": meta.region, "region_source": meta.region_source,
+            "hospital_level": meta.level, "hospital_level_source": meta.level_source,
+            "year": meta.year, "year_source": meta.year_source,
+            "sections": len(doc.sections), "chars": doc.end - doc.start,
+            "meta_lines": ";".join(str(n) for n in doc.meta_lines) or None,
+        })
+        for section in doc.sections:
+            sid = section_id(result.path, doc.index, section.line)
+            scored = section_themes.get((doc.index, section.line), [])
+            parent = doc.sections[section.parent] if section.parent is not None else None
+            acc.rows["sections"].append({
+                "section_id": sid, "doc_id": did, "file": name, "line": section.line,
+                "end_line": section.end_line, "start": section.start, "end": section.end,
+                "marker": section.marker, "family": section.family, "number": section.number,
+                "level": section.level, "outline": section.outline,
+                "parent_id": section_id(result.path, doc.index, parent.line) if parent else None,
+                "title": section.title, "inline_body": section.inline_body,
+                "primary_theme": _theme_id(scored[0]) if scored else None,
+                "chars": section.end - section.start, "body": section.body,
+            })
+            for rank, item in enumerate(scored, start=1):
+                acc.rows["section_themes"].append({
+                    "section_id": sid, "doc_id": did, "file": name, "line": section.line,
+                    "theme": _theme_id(item), "score": _theme_score(item), "rank": rank, "is_primary": rank == 1,
+                })
+    for mention in result.mentions:
+        did = doc_id(result.path, mention.doc_index) if mention.doc_index is not None else None
+        sid = (section_id(result.path, mention.doc_index, mention.section_line)
+               if mention.doc_index is not None and mention.section_line is not None else None)
+        row = {key: getattr(mention, key, None) for key in SCHEMAS["mentions"] if hasattr(mention, key)}
+        row.update({"mention_id": f"{did or name}:{mention.start}", "doc_id": did, "section_id": sid, "file": name})
+        acc.rows["mentions"].append(row)
+
+
+def _atomic_path(target: Path) -> Path:
+    """A temporary file beside ``target``, renamed over it only once fully written."""
+    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    # mkstemp makes 0600 files; give the table the permissions a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return Path(tmp)
+
+
+def write_tables(
+    tables: dict[str, pd.DataFrame],
+    out_dir: str | Path,
+    formats: tuple[str, ...] = ("parquet", "csv", "duckdb"),
+) -> dict[str, list[Path]]:
+    """Write every table as ``OUT/<name>.parquet``/``.csv`` and all into ``OUT/reportmine.duckdb``.
+
+    Each file is written to a temporary name and renamed into place, so a
+    killed run never leaves a half-written table behind.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[Path]] = {}
+    for name, frame in tables.items():
+        paths = []
+        if "parquet" in formats:
+            target = out / f"{name}.parquet"
+            tmp = _atomic_path(target)
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, target)
+            paths.append(target)
+        if "csv" in formats:
+            target = out / f"{name}.csv"
+            tmp = _atomic_path(target)
+            frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+            os.replace(tmp, target)
+            paths.append(target)
+        written[name] = paths
+    if "duckdb" in formats:
+        import duckdb
+
+        target = out / "reportmine.duckdb"
+        tmp = _atomic_path(target)
+        tmp.unlink()  # duckdb creates the file itself
+        with duckdb.connect(str(tmp)) as con:
+            for name, frame in tables.items():
+                con.register("frame_view", frame)
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_view')
+                con.unregister("frame_view")
+        os.replace(tmp, target)
+        for name in tables:
+            written.setdefault(name, []).append(target)
+    return written
