@@ -64,3 +64,42 @@ def test_on_result_sees_every_file(mixed_corpus: list[Path]) -> None:
     seen: list[str] = []
     list(run_files(mixed_corpus, PARSE_ONLY, jobs=2, on_result=lambda r: seen.append(r.path)))
     assert seen == [str(p) for p in mixed_corpus]
+
+
+def test_resume_after_a_crash_skips_files_already_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reportmine.parsing
+
+    corpus = sorted(reportmine.sample_corpus().glob("*.txt"))
+    cache = tmp_path / "cache"
+    real_parse = reportmine.parsing.parse_file
+    calls: list[str] = []
+
+    def crashing(path):
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the run is killed while on the fourth file
+        calls.append(str(path))
+        return real_parse(path)
+
+    monkeypatch.setattr(reportmine.parsing, "parse_file", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        list(run_files(corpus, PARSE_ONLY, cache_dir=cache))
+    assert len(list(cache.glob("*.pickle"))) == 3
+
+    calls.clear()
+    monkeypatch.setattr(reportmine.parsing, "parse_file", lambda path: (calls.append(str(path)), real_parse(path))[1])
+    resumed = list(run_files(corpus, PARSE_ONLY, cache_dir=cache))
+    assert calls == [str(p) for p in corpus[3:]]
+    assert resumed == list(run_files(corpus, PARSE_ONLY))
+
+
+def test_cache_is_keyed_by_content_and_options(tmp_path: Path) -> None:
+    source = reportmine.sample_corpus() / "002_79988078600ed0aa.txt"
+    copy = tmp_path / "report.txt"
+    copy.write_bytes(source.read_bytes())
+    cache = tmp_path / "cache"
+    first = process_file(copy, PARSE_ONLY, cache)
+    assert process_file(copy, PARSE_ONLY, cache) == first
+    copy.write_bytes(source.read_bytes().replace("平安医院".encode(), "健康医院".encode()))
+    changed = process_file(copy, PARSE_ONLY, cache)
+    assert changed.sha256 != first.sha256 and "健康医院" in changed.parsed.text
+    assert len(list(cache.glob("*.pickle"))) == 2

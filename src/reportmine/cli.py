@@ -121,6 +121,73 @@ def parse(
     raise typer.Exit(EXIT_FILE_FAILED if failed else EXIT_OK)
 
 
+@app.command()
+def analyze(
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Report files or folders. Default: the bundled sample corpus.", show_default=False),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("reportmine-out"),
+    meta: Annotated[
+        Path | None,
+        typer.Option("--meta", help="Manifest CSV: file[, document] -> hospital, region, level, year, extras."),
+    ] = None,
+    taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Theme taxonomy TOML file.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 0,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Reuse the results a crashed run left in OUT/.cache (by content hash).")
+    ] = False,
+) -> None:
+    """Run the whole pipeline on a corpus: tables, comparisons, graphs and a report.
+
+    Example: reportmine analyze corpus/ -o out/ --meta manifest.csv
+
+    Writes OUT/<table>.parquet and .csv for files, documents, sections,
+    mentions and section_themes, all of them into OUT/reportmine.duckdb,
+    graphs as GEXF and GraphML under OUT/graphs/, and OUT/report.html.
+    Files that fail are listed in the files table with their error; the exit
+    code is then 1. Each file's result is kept in OUT/.cache while the run
+    goes on; after a crash, --resume skips the files already done.
+    """
+    import shutil
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .errors import ReportmineError
+    from .pipeline import analyze as run_analysis
+    from .reading import iter_input_paths
+    from .samples import sample_corpus
+
+    inputs = corpus or [sample_corpus()]
+    total = len(list(iter_input_paths(inputs)))
+    if not total:
+        typer.echo("reportmine: no report files found in the given paths", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    cache_dir = out / ".cache"
+    if not resume and cache_dir.exists():
+        shutil.rmtree(cache_dir)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=not progress, transient=True) as bar:
+        task = bar.add_task("analysing", total=total)
+        try:
+            analysis = run_analysis(inputs, meta=meta, taxonomy=taxonomy, jobs=jobs, cache_dir=cache_dir,
+                                    on_result=lambda _result: bar.advance(task))
+        except ReportmineError as exc:  # a bad manifest or taxonomy: nothing to run on
+            typer.echo(f"reportmine: {exc}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+    analysis.write(out)
+    shutil.rmtree(cache_dir, ignore_errors=True)  # the run is complete: nothing left to resume
+    for _, row in analysis.failures.iterrows():
+        typer.echo(f"reportmine: {row.error}", err=True)
+    s = analysis.summary
+    typer.echo(
+        f"{s['files']} files ({s['ok']} ok, {s['failed']} failed), {s['documents']} documents, "
+        f"{s['sections']} sections, {s['mentions']} mentions in {s['seconds']:.1f} s -> {out}"
+    )
+    raise typer.Exit(EXIT_FILE_FAILED if s["failed"] else EXIT_OK)
+
+
 def main() -> None:
     """Console-script entry point; usage errors exit with 2 (click's convention)."""
     app()

@@ -1,0 +1,100 @@
+"""Generate a synthetic report corpus of a given size from the sample corpus.
+
+Reports are recombined from real sample sections: each generated report gets
+a varied hospital name and year in its title, a random subset of sections
+from random sample reports, numbers in the text perturbed, and its numbering
+re-written in a randomly chosen family set (一、/（一）/1、/（1）/①), so the
+parser, extractor and classifier all do real work. Deterministic for a seed.
+
+Usage: python benchmarks/corpus_gen.py OUT_DIR --mb 10 [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+from pathlib import Path
+
+import reportmine
+
+_CN = "一二三四五六七八九十"
+_FAMILIES = [
+    ("{cn}、", "（{cn}）", "{n}、", "（{n}）"),
+    ("{cn}、", "{n}.", "({n})", "{circled}"),
+    ("第{cn}章 ", "{cn}、", "{n}、", "{n})"),
+]
+_PLACES = ["蚌埠市", "连州市", "安康市", "新市", "团河", "铁锁乡", "南通市", "宜昌市", "遵义市", "绵阳市"]
+_UNITS = ["第一人民医院", "中医院", "妇幼保健院", "人民医院", "中心卫生院", "第二人民医院"]
+_KINDS = ["工作总结", "工作计划", "年度工作总结及明年工作计划", "工作要点"]
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _cn(n: int) -> str:
+    if n <= 10:
+        return _CN[n - 1]
+    return ("" if n < 20 else _CN[n // 10 - 1]) + "十" + (_CN[n % 10 - 1] if n % 10 else "")
+
+
+def _marker(template: str, n: int) -> str:
+    return template.format(cn=_cn(n), n=n, circled=chr(0x2460 + (n - 1) % 20))
+
+
+def _sample_sections() -> list[tuple[int, str]]:
+    """(level, body text without marker) of every sample section."""
+    out = []
+    for path in sorted(reportmine.sample_corpus().glob("*.txt")):
+        parsed = reportmine.parse_file(path)
+        for doc in parsed.documents:
+            for section in doc.sections:
+                heading = parsed.text[section.title_start:section.body_end].replace("\n", "")
+                out.append((min(section.level, 4), heading))
+    return out
+
+
+def generate(out_dir: Path, megabytes: float, seed: int = 7) -> list[Path]:
+    """Write reports into ``out_dir`` until they hold ``megabytes`` MB of UTF-8; return the paths."""
+    rng = random.Random(seed)
+    sections = _sample_sections()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    budget = int(megabytes * 1_000_000)
+    written = 0
+    paths = []
+    number = 0
+    while written < budget:
+        families = rng.choice(_FAMILIES)
+        year = rng.randint(2010, 2024)
+        hospital = rng.choice(_PLACES) + rng.choice(_UNITS)
+        lines = [f"{hospital}{year}年{rng.choice(_KINDS)}", "", f"来源:{hospital} 发布时间:{year + 1}-01-15", ""]
+        counters = [0, 0, 0, 0]
+        for _ in range(rng.randint(8, 40)):
+            level, text = rng.choice(sections)
+            level = min(level, 1 + (counters[0] > 0) + (counters[1] > 0) + (counters[2] > 0))
+            counters[level - 1] += 1
+            for deeper in range(level, 4):
+                counters[deeper] = 0
+            text = _DIGITS.sub(lambda m: str(int(m.group(0)) * rng.randint(1, 3) + rng.randint(0, 9)), text)
+            lines.append(_marker(families[level - 1], counters[level - 1]) + text)
+            lines.append("")
+        lines += [f"{hospital}", f"{year}年12月{rng.randint(1, 28)}日", ""]
+        data = "\n".join(lines).encode("utf-8")
+        path = out_dir / f"report_{number:06d}.txt"
+        path.write_bytes(data)
+        paths.append(path)
+        written += len(data)
+        number += 1
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--mb", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    paths = generate(args.out_dir, args.mb, args.seed)
+    print(f"{len(paths)} reports, {sum(p.stat().st_size for p in paths) / 1e6:.1f} MB in {args.out_dir}")
+
+
+if __name__ == "__main__":
+    main()
