@@ -15,7 +15,6 @@ from .errors import InputError, ReportmineError, TaxonomyError
 from .model import (
     FAMILIES,
     Document,
-    FileFailure,
     Mention,
     ParsedFile,
     Section,
@@ -23,15 +22,19 @@ from .model import (
     ThemeScore,
 )
 from .parsing import parse_file, parse_source, parse_text
+from .pipeline import Analysis, FileResult, analyze, process_file, run_files
 from .reading import iter_input_paths, read_file, read_text
 from .samples import sample_corpus
+from .tables import SCHEMAS, build_tables, load_tables, write_tables
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES",
+    "SCHEMAS",
+    "Analysis",
     "Document",
-    "FileFailure",
+    "FileResult",
     "InputError",
     "Mention",
     "ParsedFile",
@@ -41,11 +44,17 @@ __all__ = [
     "TaxonomyError",
     "ThemeScore",
     "__version__",
+    "analyze",
+    "build_tables",
     "iter_input_paths",
+    "load_tables",
     "parse_file",
     "parse_source",
     "parse_text",
+    "process_file",
     "read_file",
     "read_text",
+    "run_files",
     "sample_corpus",
+    "write_tables",
 ]

@@ -297,15 +297,6 @@ class ParsedFile:
 
 
 @dataclass(frozen=True, slots=True)
-class FileFailure:
-    """An input that could not be processed, and why."""
-
-    path: str
-    error: str
-    stage: str = "read"
-
-
-@dataclass(frozen=True, slots=True)
 class Mention:
     """A typed fact found in text (shared/gold/GUIDE_mentions.md).
 

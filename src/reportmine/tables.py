@@ -338,3 +338,20 @@ def write_tables(
         for name in tables:
             written.setdefault(name, []).append(target)
     return written
+
+
+def load_tables(out_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Read back the tables a run wrote (``OUT/<name>.parquet``), for notebooks and scripts.
+
+    >>> tables = load_tables("reportmine-out")  # doctest: +SKIP
+    >>> tables["sections"].groupby("primary_theme").size()  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    out = Path(out_dir)
+    missing = [name for name in SCHEMAS if not (out / f"{name}.parquet").is_file()]
+    if missing:
+        from .errors import InputError
+
+        raise InputError(str(out), f"not a reportmine output folder (missing {', '.join(missing)}.parquet)")
+    return {name: pd.read_parquet(out / f"{name}.parquet") for name in SCHEMAS}
