@@ -188,6 +188,117 @@ def analyze(
     raise typer.Exit(EXIT_FILE_FAILED if s["failed"] else EXIT_OK)
 
 
+class ClassifyFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+TaxonomyOption = Annotated[
+    Path | None, typer.Option("--taxonomy", help="Theme taxonomy TOML file (default: the shipped 20 themes).")
+]
+
+
+@app.command()
+def classify(
+    paths: PathsArgument = None,
+    format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="Output format.")] = ClassifyFormat.table,
+    taxonomy: TaxonomyOption = None,
+    codebook: Annotated[
+        Path | None, typer.Option("--codebook", help="Also write the codebook (CSV) of the taxonomy with counts.")
+    ] = None,
+) -> None:
+    """Classify sections and documents into the hospital-management themes.
+
+    Example: reportmine classify corpus/002_79988078600ed0aa.txt --format json
+
+    With one file, --format json prints the parse JSON with "themes" (a list
+    of {"id", "score"}, primary first) on every section and "scope" and
+    "themes" on every document; with several, a JSON array of them. --format
+    table prints one line per section: file, line, outline, primary theme.
+    """
+    from .errors import ReportmineError
+    from .parsing import parse_file
+    from .themes import classify_parsed, format_table, load_taxonomy
+    from .themes import codebook as build_codebook
+
+    try:
+        rules = load_taxonomy(taxonomy)
+    except ReportmineError as exc:
+        typer.echo(f"reportmine: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    files = resolve_inputs(paths)
+    failed = 0
+    results = []
+    for path in files:
+        try:
+            classified = classify_parsed(parse_file(path), rules)
+        except ReportmineError as exc:
+            report_failure(path, exc)
+            failed += 1
+            continue
+        results.append(classified)
+        if format is ClassifyFormat.table:
+            typer.echo(format_table(classified), nl=False)
+    if format is ClassifyFormat.json:
+        dicts = [c.to_dict() for c in results]
+        write_json(dicts[0] if len(files) == 1 and dicts else dicts, pretty=True)
+    if codebook is not None:
+        build_codebook(results, rules).to_csv(codebook, index=False)
+    raise typer.Exit(EXIT_FILE_FAILED if failed else EXIT_OK)
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[
+        list[Path],
+        typer.Argument(help="Gold files or folders: <stem>.json, <stem>.mentions.jsonl, <stem>.themes.json."),
+    ],
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Folder of the corpus files <stem>.txt (default: beside the gold).")
+    ] = None,
+    taxonomy: TaxonomyOption = None,
+    kappa: Annotated[
+        bool, typer.Option("--kappa", help="Compare two annotators instead: GOLD is A1 B1 [A2 B2 …] theme files.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Score reportmine against gold files written to the annotation guides.
+
+    Example: reportmine evaluate tests/data/gold/ --corpus corpus/
+
+    Prints the shared scorers' metrics: structure (headings, levels, documents),
+    mentions (per type) and themes (primary, lenient, scope accuracy with
+    per-theme precision, recall and F1). With --kappa, prints Cohen's kappa
+    between two annotators' theme files given in pairs.
+    """
+    from .errors import ReportmineError
+    from .evaluate import agreement_files, format_agreement, format_evaluation
+    from .evaluate import evaluate as run_evaluation
+
+    try:
+        if kappa:
+            if len(gold) % 2:
+                typer.echo("reportmine: --kappa takes theme files in pairs (A B …)", err=True)
+                raise typer.Exit(EXIT_USAGE)
+            agreement = agreement_files(gold[::2], gold[1::2])
+            if as_json:
+                write_json(agreement, pretty=True)
+            else:
+                typer.echo(format_agreement(agreement), nl=False)
+            raise typer.Exit(EXIT_OK)
+        result = run_evaluation(gold, corpus=corpus, taxonomy=taxonomy)
+    except ReportmineError as exc:
+        typer.echo(f"reportmine: {exc}", err=True)
+        raise typer.Exit(EXIT_FILE_FAILED) from None
+    for path, reason in result.skipped.items():
+        typer.echo(f"reportmine: {path}: skipped: {reason}", err=True)
+    if as_json:
+        write_json(result.to_dict(), pretty=True)
+    else:
+        typer.echo(format_evaluation(result), nl=False)
+    raise typer.Exit(EXIT_OK)
+
+
 def main() -> None:
     """Console-script entry point; usage errors exit with 2 (click's convention)."""
     app()

@@ -1,0 +1,1213 @@
+"""Stage 10, report: tables and comparisons -> one self-contained HTML page.
+
+In: the tidy tables of :mod:`reportmine.tables` and the
+:class:`~reportmine.compare.Comparison` of :mod:`reportmine.compare`. Out: one
+HTML document (``OUT/report.html``) a person opens without a network: corpus
+summary, theme heatmap, per-group profiles, distinctive themes and terms,
+similarity, plan vs summary, quantities, near-duplicates and networks.
+
+Every chart is inline SVG drawn here (no JavaScript, CSS or fonts from
+anywhere else), and every bar, cell and node links (``href="#sec-…"``) to an
+appendix block listing the sections behind it: document, outline path, file,
+line and title. The page is a pure function of its inputs: the same tables
+give the same bytes, so reports can be diffed between runs.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .compare import Comparison
+    from .themes import Taxonomy
+
+# --- Look -------------------------------------------------------------------
+
+#: CJK fonts first, so Chinese never falls back to boxes where one is installed
+#: (Debian: fonts-noto-cjk; Windows: Microsoft YaHei; macOS: PingFang SC).
+FONT_STACK = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", '
+              '"Microsoft YaHei", "PingFang SC", sans-serif')
+
+#: ColorBrewer 9-class Blues, light to dark: sequential, colour-blind safe, prints in grey.
+_RAMP = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
+_BAR = "#4292c6"
+_PLAN = "#e6550d"      # ColorBrewer Oranges, to contrast with the Blues of summaries
+_SUMMARY = "#3182bd"
+_GRID = "#d9d9d9"
+
+#: Chart geometry in CSS pixels.
+_ROW = 20              # bar chart row height
+_CELL_W, _CELL_H = 30, 24
+_FONT = 12
+_LABEL_MAX = 260       # labels wider than this are cut with "…"
+
+#: How much goes into one chart or list, so a corpus of thousands of reports
+#: still gives a page a browser opens in seconds.
+_TOP_THEMES = 6        # distinctive themes per group
+_TOP_TERMS = 10        # distinctive terms per group
+_TOP_NODES = 40        # nodes drawn per network (by weighted degree)
+_TOP_CENTRAL = 10      # centrality rows per graph
+_LIST_CAP = 200        # rows in a mention/term/keyword/activity appendix block
+_LAYOUT_SEED = 7       # spring_layout seed: same graph, same picture
+
+#: Columns of the sections table the report shows or searches.
+_SECTION_COLUMNS = ("section_id", "doc_id", "file", "line", "outline", "title", "primary_theme", "body")
+#: Columns of the mentions table the report shows or looks up by.
+_MENTION_COLUMNS = ("doc_id", "section_id", "file", "line", "start", "type", "text", "unit", "name")
+
+_OTHER_NAME = "其他"    # the implicit catch-all theme of every taxonomy
+
+_CSS = """
+*{box-sizing:border-box}
+body{font-family:@FONT@;margin:0;color:#222;background:#fff;font-size:14px;line-height:1.5}
+main{max-width:1320px;margin:0 auto;padding:16px 24px 80px}
+h1{font-size:26px;margin:8px 0}
+h2{font-size:20px;border-bottom:2px solid #08519c;padding-bottom:4px;margin-top:40px}
+h3{font-size:16px;margin:22px 0 6px}
+h4{font-size:14px;margin:16px 0 4px}
+nav.toc{column-count:3;background:#f5f8fc;padding:8px 16px;border-radius:6px}
+nav.toc a{display:block}
+a{color:#08519c;text-decoration:none}
+a:hover{text-decoration:underline}
+svg{display:block;overflow:visible;font-family:inherit}
+svg text{font-size:12px;fill:#222}
+svg .sub{fill:#777}
+svg .axis{fill:#555;font-size:11px}
+svg a:hover rect,svg a:hover circle{stroke:#f59e0b;stroke-width:2}
+.scroll{overflow-x:auto;max-width:100%}
+svg.qbar,svg.dbar{display:inline-block;vertical-align:middle;margin-right:6px}
+td.n{white-space:nowrap}
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
+.card{background:#f5f8fc;border-radius:6px;padding:8px 14px;min-width:120px}
+.card b{display:block;font-size:22px}
+.grid{display:flex;flex-wrap:wrap;gap:8px 32px}
+.grid>div{flex:0 0 auto}
+table{border-collapse:collapse;margin:6px 0 12px}
+th,td{border-bottom:1px solid #e5e5e5;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f5f8fc}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.note{color:#666;font-style:italic}
+.empty{color:#888;background:#fafafa;border:1px dashed #ccc;padding:6px 10px;display:inline-block}
+.id{color:#888;font-size:12px}
+.err{color:#b30000}
+.block{margin:8px 0 18px;padding-left:8px;border-left:3px solid #e5e5e5}
+:target{outline:3px solid #f59e0b;outline-offset:2px}
+""".replace("@FONT@", FONT_STACK)
+
+
+# --- Public API -------------------------------------------------------------
+
+
+def render_report(
+    tables: dict[str, pd.DataFrame],
+    comparison: Comparison,
+    *,
+    title: str = "reportmine report",
+    run_info: dict[str, Any] | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> str:
+    """One self-contained HTML page of a corpus analysis.
+
+    Args:
+        tables: the tidy tables of :func:`reportmine.build_tables` (missing or
+            empty tables are shown as "nothing to show").
+        comparison: the :class:`~reportmine.compare.Comparison` of the corpus.
+        title: the page's title and first heading.
+        run_info: versions and settings of the run, shown as a table; a
+            ``taxonomy`` entry naming a TOML file is used for theme names.
+        taxonomy: theme names to show (default: from ``run_info``, else the
+            shipped taxonomy).
+
+    Returns:
+        The HTML document as a string: inline CSS and SVG only, no scripts and
+        no external resources; identical inputs give identical strings.
+
+    >>> html = render_report(analysis.tables, analysis.comparison)  # doctest: +SKIP
+    >>> write_report(html, "reportmine-out")  # doctest: +SKIP
+    PosixPath('reportmine-out/report.html')
+    """
+    ctx = _Context.build(tables or {}, comparison, run_info, taxonomy)
+    parts = [
+        _section("summary", "Corpus summary", _summary(ctx, run_info)),
+        _section("heatmap", "Theme heatmap", _heatmap(ctx)),
+        _section("profiles", "Group profiles", _profiles(ctx)),
+        _section("distinctive", "Distinctive themes and terms", _distinctive(ctx)),
+        _section("similarity", "Similarity of groups", _similarity(ctx)),
+        _section("plan-summary", "Plans vs summaries", _plan_vs_summary(ctx)),
+        _section("quantities", "Quantities per theme", _quantities(ctx)),
+        _section("duplicates", "Near-duplicate documents", _near_duplicates(ctx)),
+        _section("networks", "Networks", _networks(ctx)),
+    ]
+    # The appendix comes last: figures above register the blocks they link to.
+    parts.append(_section("appendix", "Appendix: sections behind the figures", _appendix(ctx)))
+    toc = [("summary", "Corpus summary"), ("heatmap", "Theme heatmap"), ("profiles", "Group profiles"),
+           ("distinctive", "Distinctive themes and terms"), ("similarity", "Similarity of groups"),
+           ("plan-summary", "Plans vs summaries"), ("quantities", "Quantities per theme"),
+           ("duplicates", "Near-duplicate documents"), ("networks", "Networks"),
+           ("appendix", "Appendix: sections"), ("documents", "Appendix: documents")]
+    nav = '<nav class="toc">' + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in toc) + "</nav>"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<h1>{_e(title)}</h1>\n{nav}\n" + "\n".join(parts) + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def write_report(html_text: str, out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``OUT/report.html`` atomically (a temporary file renamed into place).
+
+    Returns:
+        The path written. A killed run leaves the previous report, never half a page.
+
+    >>> write_report("<!DOCTYPE html><title>x</title>", "reportmine-out")  # doctest: +SKIP
+    PosixPath('reportmine-out/report.html')
+    """
+    from .tables import _atomic_path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "report.html"
+    tmp = _atomic_path(target)
+    try:
+        tmp.write_bytes(html_text.encode("utf-8"))
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+# --- Small helpers ------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    """Escaped text for element content and quoted attributes alike."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def _nothing(what: str) -> str:
+    return f'<p class="empty">Nothing to show: {_e(what)}.</p>'
+
+
+def _section(anchor: str, heading: str, body: str) -> str:
+    return f'<section id="{anchor}">\n<h2>{_e(heading)}</h2>\n{body}\n</section>'
+
+
+def _missing(frame: Any, columns: tuple[str, ...] = ()) -> bool:
+    """True when a table is absent, empty or lacks a column we need."""
+    return frame is None or len(frame) == 0 or any(c not in frame.columns for c in columns)
+
+
+def _rows(frame: pd.DataFrame, columns: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Records with every missing value (NA, NaN, None) as None: pd.NA has no truth value.
+
+    ``columns`` keeps only those that exist: the mentions table has 30, the report needs 9.
+    """
+    if columns is not None:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _int(value: Any) -> str:
+    number = _num(value)
+    return "" if number is None else f"{round(number):,}"
+
+
+def _year(value: Any) -> str:
+    number = _num(value)
+    return "" if number is None else str(round(number))
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    number = _num(value)
+    if number is None:
+        return ""
+    if number == int(number) and abs(number) < 1e15:
+        return f"{int(number):,}"
+    return f"{number:,.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def _width(text: str, size: float = _FONT) -> float:
+    """Rough rendered width: CJK and full-width characters are square, Latin about 0.62 em in Noto Sans."""
+    return sum(size if ord(c) >= 0x2E80 else size * 0.62 for c in text)
+
+
+def _cut(text: str, limit: float = _LABEL_MAX, size: float = _FONT) -> str:
+    if _width(text, size) <= limit:
+        return text
+    out = ""
+    for c in text:
+        if _width(out + c + "…", size) > limit:
+            break
+        out += c
+    return out + "…"
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", value).strip("-") or "x"
+
+
+def _colour(t: float) -> str:
+    """Colour of ``t`` in [0, 1] on the Blues ramp, interpolated between its stops."""
+    t = min(1.0, max(0.0, t))
+    pos = t * (len(_RAMP) - 1)
+    i = min(int(pos), len(_RAMP) - 2)
+    f = pos - i
+    a, b = _RAMP[i], _RAMP[i + 1]
+    rgb = [round(int(a[k:k + 2], 16) * (1 - f) + int(b[k:k + 2], 16) * f) for k in (1, 3, 5)]
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _ink(t: float) -> str:
+    """Text colour readable on ``_colour(t)``."""
+    return "#fff" if t > 0.55 else "#222"
+
+
+#: Tops of a share scale, chosen so that its quarter ticks are round percents.
+_SHARE_TOPS = (0.04, 0.08, 0.12, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def _nice_max(value: float) -> float:
+    """A round upper bound for a scale (:data:`_SHARE_TOPS` for shares, else 1-2-5 steps)."""
+    if value <= 0:
+        return 1.0
+    if value <= 1:
+        return next(top for top in _SHARE_TOPS if value <= top + 1e-9)
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _table(head: list[str], rows: list[list[str]], numeric: tuple[int, ...] = ()) -> str:
+    """An HTML table; cells are already-escaped HTML."""
+    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
+        + "</tr>" for r in rows)
+    return f'<div class="scroll"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _label(main: str, sub: str = "", x: float = 0, y: float = 0, anchor: str = "end", limit: float = _LABEL_MAX) -> str:
+    """An SVG label: main text, then a grey id, cut to ``limit`` pixels together."""
+    main_cut = _cut(main, limit)
+    room = limit - _width(main_cut) - 4
+    sub_text = _cut(sub, room, 11) if sub and room > 30 else ""
+    tspan = f'<tspan class="sub" font-size="11"> {_e(sub_text)}</tspan>' if sub_text else ""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" dominant-baseline="middle">'
+            f"{_e(main_cut)}{tspan}</text>")
+
+
+@dataclass
+class _Bar:
+    label: str
+    value: float
+    text: str
+    href: str | None = None
+    sub: str = ""
+    tip: str = ""
+    colour: str = _BAR
+
+
+def _bar_chart(bars: list[_Bar], *, vmax: float | None = None, bar_width: float = 320,
+               label_width: float | None = None, css: str = "chart bars") -> str:
+    """Horizontal bars with labels on the left; each row links to its ``href``."""
+    if not bars:
+        return ""
+    if label_width is None:
+        label_width = min(_LABEL_MAX, max(_width(b.label) + (_width(b.sub, 11) + 4 if b.sub else 0) for b in bars))
+    label_width += 12   # room for the estimate's error: a label cut at the left edge is unreadable
+    top = vmax if vmax is not None else max((b.value for b in bars), default=0) or 1
+    text_room = max(_width(b.text, 11) for b in bars) + 8
+    width = label_width + bar_width + text_room
+    out = [f'<svg class="{css}" width="{width:.0f}" height="{len(bars) * _ROW + 4}" role="img">']
+    for i, b in enumerate(bars):
+        y = i * _ROW + 2
+        w = max(0.0, b.value) / top * bar_width if top else 0
+        row = (_label(b.label, b.sub, label_width - 8, y + _ROW / 2, limit=label_width - 8)
+               + f'<rect x="{label_width:.1f}" y="{y + 3}" width="{max(w, 1):.1f}" height="{_ROW - 6}" '
+               f'fill="{b.colour}"><title>{_e(b.tip or b.label + " " + b.text)}</title></rect>'
+               + f'<text class="axis" x="{label_width + w + 4:.1f}" y="{y + _ROW / 2:.1f}" '
+               f'dominant-baseline="middle">{_e(b.text)}</text>')
+        out.append(f'<a href="#{b.href}">{row}</a>' if b.href else f"<g>{row}</g>")
+    out.append("</svg>")
+    return '<div class="scroll">' + "".join(out) + "</div>"
+
+
+# --- Context: names, groups and the sections behind every figure ----------------
+
+
+@dataclass
+class _Block:
+    """An appendix block: a heading and the sections (or mentions) it lists."""
+
+    anchor: str
+    heading: str
+    rows: list[dict[str, Any]]
+    note: str = ""
+    mentions: bool = False   # rows are mentions (with their text), not sections
+
+
+@dataclass
+class _Context:
+    tables: dict[str, Any]
+    comparison: Any
+    theme_names: dict[str, str]
+    theme_order: dict[str, int]
+    groups: list[str]
+    group_key: dict[str, str]
+    doc_anchor: dict[str, str]
+    documents: list[dict[str, Any]]
+    sections: list[dict[str, Any]]           # each with group, kind and theme added
+    section_by_id: dict[str, dict[str, Any]]
+    by_group_theme: dict[tuple[str, str], list[dict[str, Any]]]
+    blocks: dict[str, _Block] = field(default_factory=dict)
+    _mentions: list[dict[str, Any]] | None = None
+    _index: dict[str, dict[Any, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, tables: dict[str, Any], comparison: Any, run_info: dict[str, Any] | None,
+              taxonomy: Taxonomy | None) -> _Context:
+        names, order = _theme_names(taxonomy, run_info)
+        docs_frame = getattr(comparison, "documents", None)
+        if _missing(docs_frame, ("doc_id",)):
+            docs_frame = tables.get("documents")
+        documents = [] if _missing(docs_frame, ("doc_id",)) else _rows(docs_frame)
+        for doc in documents:
+            if not doc.get("group"):
+                # Same rule as compare's: the hospital where known, else the file.
+                doc["group"] = doc.get("hospital") or doc.get("file") or "?"
+        documents.sort(key=lambda d: str(d["doc_id"]))
+        doc_by_id = {str(d["doc_id"]): d for d in documents}
+
+        primary: dict[str, str] = {}
+        st = tables.get("section_themes")
+        if not _missing(st, ("section_id", "theme")):
+            for row in _rows(st, ("section_id", "theme", "is_primary", "rank")):
+                first = row.get("is_primary") if row.get("is_primary") is not None else row.get("rank") == 1
+                if first and row["section_id"] is not None and row["theme"] is not None:
+                    primary.setdefault(str(row["section_id"]), str(row["theme"]))
+        sections: list[dict[str, Any]] = []
+        sec_frame = tables.get("sections")
+        if not _missing(sec_frame, ("section_id", "doc_id")):
+            for row in _rows(sec_frame, _SECTION_COLUMNS):
+                sid = str(row["section_id"])
+                doc = doc_by_id.get(str(row["doc_id"]), {})
+                row["theme"] = primary.get(sid) or row.get("primary_theme") or "other"
+                row["group"] = str(doc.get("group") or row.get("file") or "?")
+                row["kind"] = doc.get("kind")
+                sections.append(row)
+        by_group_theme: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in sections:
+            by_group_theme.setdefault((row["group"], row["theme"]), []).append(row)
+
+        groups = {str(d["group"]) for d in documents} | {s["group"] for s in sections}
+        groups |= _groups_in(comparison)
+        ordered = sorted(groups, key=_natural)   # 第2医院 before 第10医院
+        return cls(
+            tables=tables, comparison=comparison, theme_names=names, theme_order=order,
+            groups=ordered, group_key={g: f"g{i}" for i, g in enumerate(ordered)},
+            doc_anchor={str(d["doc_id"]): f"doc-{i}" for i, d in enumerate(documents)},
+            documents=documents, sections=sections,
+            section_by_id={str(s["section_id"]): s for s in sections},
+            by_group_theme=by_group_theme,
+        )
+
+    # Names and order -------------------------------------------------------
+
+    def name(self, theme: str) -> str:
+        return self.theme_names.get(theme, theme)
+
+    def theme_sort(self, theme: str) -> tuple[int, str]:
+        return (self.theme_order.get(theme, len(self.theme_order) + (1 if theme == "other" else 0)), theme)
+
+    def theme_html(self, theme: str) -> str:
+        name = self.name(theme)
+        ident = f' <span class="id">{_e(theme)}</span>' if name != theme else ""
+        return f"{_e(name)}{ident}"
+
+    def get(self, name: str) -> Any:
+        """A field of the comparison, or None where the comparison lacks it."""
+        return getattr(self.comparison, name, None)
+
+    # Anchors: each registers the appendix block it points to ----------------------
+
+    def group_anchor(self, group: str) -> str:
+        anchor = f"sec-{self.group_key.get(group) or 'g-' + _slug(group)}"
+        if anchor not in self.blocks:
+            self.blocks[anchor] = _Block(anchor, group, [])   # a header block: the themes follow it
+        return anchor
+
+    def group_theme_anchor(self, group: str, theme: str) -> str:
+        gkey = self.group_key.get(group) or "g-" + _slug(group)
+        anchor = f"sec-{gkey}-{_slug(theme)}"
+        if anchor not in self.blocks:
+            rows = self.by_group_theme.get((group, theme), [])
+            self.blocks[anchor] = _Block(anchor, f"{group} · {self.name(theme)} ({theme})", rows,
+                                         note="sections of the group with this primary theme")
+        return anchor
+
+    def theme_anchor(self, theme: str) -> str:
+        anchor = f"sec-t-{_slug(theme)}"
+        if anchor not in self.blocks:
+            rows = [s for s in self.sections if s["theme"] == theme]
+            self.blocks[anchor] = _Block(anchor, f"{self.name(theme)} ({theme}), all groups", rows,
+                                         note="sections with this primary theme")
+        return anchor
+
+    def kind_theme_anchor(self, kind: str, theme: str) -> str:
+        anchor = f"sec-k-{_slug(kind)}-{_slug(theme)}"
+        if anchor not in self.blocks:
+            rows = [s for s in self.sections if s["theme"] == theme and s.get("kind") == kind]
+            self.blocks[anchor] = _Block(anchor, f"{kind} · {self.name(theme)} ({theme})", rows,
+                                         note=f"sections of {kind} documents with this primary theme")
+        return anchor
+
+    def text_anchor(self, prefix: str, key: str, heading: str, needle: str, group: str | None = None) -> str:
+        """Sections whose title or body contains ``needle`` (in ``group`` when given)."""
+        anchor = f"sec-{prefix}-{key}"
+        if anchor not in self.blocks:
+            pool = self.sections if group is None else [
+                s for t in self.themes_of(group) for s in self.by_group_theme[(group, t)]]
+            rows = [s for s in pool if needle and needle in f"{s.get('title') or ''}\n{s.get('body') or ''}"]
+            where = f" in {group}" if group else ""
+            self.blocks[anchor] = _Block(anchor, heading, rows, note=f"sections{where} containing “{needle}”")
+        return anchor
+
+    def mention_anchor(self, key: str, heading: str, rows: list[dict[str, Any]], note: str) -> str:
+        anchor = f"sec-{key}"
+        if anchor not in self.blocks:
+            self.blocks[anchor] = _Block(anchor, heading, rows, note=note, mentions=True)
+        return anchor
+
+    def themes_of(self, group: str) -> list[str]:
+        return sorted((t for g, t in self.by_group_theme if g == group), key=self.theme_sort)
+
+    def doc_link(self, doc_id: Any) -> str:
+        anchor = self.doc_anchor.get(str(doc_id))
+        return f'<a href="#{anchor}">{_e(doc_id)}</a>' if anchor else _e(doc_id)
+
+    def mentions(self) -> list[dict[str, Any]]:
+        """The mentions table as records, read once."""
+        if self._mentions is None:
+            frame = self.tables.get("mentions")
+            self._mentions = [] if _missing(frame, ("type",)) else _rows(frame, _MENTION_COLUMNS)
+        return self._mentions
+
+    def mentions_by(self, key: str) -> dict[Any, list[dict[str, Any]]]:
+        """Mentions indexed by ``quantity`` (type, unit, theme) or ``activity`` (name), built once."""
+        if key not in self._index:
+            index: dict[Any, list[dict[str, Any]]] = {}
+            for m in self.mentions():
+                if key == "activity":
+                    if m.get("type") == "activity":
+                        index.setdefault(str(m.get("name") or m.get("text")), []).append(m)
+                else:
+                    theme = self.section_by_id.get(str(m.get("section_id")), {}).get("theme")
+                    index.setdefault((str(m.get("type")), str(m.get("unit") or ""), theme), []).append(m)
+            self._index[key] = index
+        return self._index[key]
+
+
+def _theme_names(taxonomy: Taxonomy | None, run_info: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, int]]:
+    """Theme id -> Chinese name, and id -> position in the taxonomy file."""
+    from .errors import ReportmineError
+    from .themes import load_taxonomy
+
+    if taxonomy is None:
+        path = (run_info or {}).get("taxonomy")
+        try:
+            taxonomy = load_taxonomy(path if path and path != "shipped" else None)
+        except (ReportmineError, OSError):
+            # The report is still worth having with the shipped names.
+            taxonomy = load_taxonomy()
+    names = {t.id: t.name_zh for t in taxonomy.themes}
+    names.setdefault("other", _OTHER_NAME)
+    return names, {t.id: i for i, t in enumerate(taxonomy.themes)}
+
+
+def _groups_in(comparison: Any) -> set[str]:
+    found: set[str] = set()
+    for name, columns in (("theme_profiles", ("group",)), ("distinctive_themes", ("group",)),
+                          ("distinctive_terms", ("group",)), ("similarity", ("group_a", "group_b"))):
+        frame = getattr(comparison, name, None)
+        if frame is None:
+            continue
+        for column in columns:
+            if column in frame.columns:
+                found |= {str(v) for v in frame[column].dropna().unique()}
+    return found
+
+
+# --- Sections of the page -------------------------------------------------------
+
+
+def _summary(ctx: _Context, run_info: dict[str, Any] | None) -> str:
+    files = ctx.tables.get("files")
+    out = []
+    n_files = 0 if files is None else len(files)
+    failed_rows = []
+    seconds = None
+    if not _missing(files, ("status",)):
+        rows = _rows(files)
+        failed_rows = [r for r in rows if r.get("status") != "ok"]
+        if "seconds" in files.columns:
+            seconds = sum(_num(r.get("seconds")) or 0 for r in rows)
+    n_mentions = 0 if ctx.tables.get("mentions") is None else len(ctx.tables["mentions"])
+    cards = [("files", _int(n_files)), ("ok", _int(n_files - len(failed_rows))), ("failed", _int(len(failed_rows))),
+             ("documents", _int(len(ctx.documents))), ("sections", _int(len(ctx.sections))),
+             ("mentions", _int(n_mentions)), ("groups", _int(len(ctx.groups)))]
+    if seconds is not None:
+        cards.append(("seconds (files)", f"{seconds:,.2f}"))
+    out.append('<div class="cards">' + "".join(f'<div class="card"><b>{v}</b>{_e(k)}</div>' for k, v in cards)
+               + "</div>")
+    if run_info:
+        out.append("<h3>Run</h3>")
+        out.append(_table(["setting", "value"], [[_e(k), _e(_plain(v))] for k, v in sorted(run_info.items())]))
+
+    out.append("<h3>Files that failed</h3>")
+    if failed_rows:
+        out.append(_table(["file", "stage", "error"],
+                          [[_e(r.get("file")), _e(r.get("stage")), f'<span class="err">{_e(r.get("error"))}</span>']
+                           for r in failed_rows]))
+    else:
+        out.append(_nothing("every file was read" if n_files else "no files"))
+
+    out.append('<div class="grid">')
+    out.append("<div><h3>Documents by kind</h3>")
+    kinds: dict[str, int] = {}
+    for d in ctx.documents:
+        kinds[str(d.get("kind") or "unknown")] = kinds.get(str(d.get("kind") or "unknown"), 0) + 1
+    bars = [_Bar(k, n, _int(n), href=f"docs-{_slug(k)}")
+            for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
+    out.append(_bar_chart(bars, bar_width=240) or _nothing("no documents"))
+    out.append("</div><div><h3>Mentions by type</h3>")
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for m in ctx.mentions():
+        by_type.setdefault(str(m.get("type") or "unknown"), []).append(m)
+    bars = []
+    for kind, rows in sorted(by_type.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        anchor = ctx.mention_anchor(f"m-{_slug(kind)}", f"mentions of type {kind}", rows, f"{kind} mentions")
+        bars.append(_Bar(kind, len(rows), _int(len(rows)), href=anchor))
+    out.append(_bar_chart(bars, bar_width=240) or _nothing("no mentions"))
+    out.append("</div></div>")
+
+    out.append("<h3>Groups</h3>")
+    if ctx.groups:
+        rows = []
+        docs_of: dict[str, list[dict[str, Any]]] = {}
+        for d in ctx.documents:
+            docs_of.setdefault(str(d["group"]), []).append(d)
+        for g in ctx.groups:
+            docs = docs_of.get(g, [])
+            sources = sorted({str(d.get("group_source")) for d in docs if d.get("group_source")})
+            years = sorted({_year(d.get("year")) for d in docs if _num(d.get("year")) is not None})
+            n_sec = sum(len(ctx.by_group_theme[(g, t)]) for t in ctx.themes_of(g))
+            rows.append([f'<a href="#{ctx.group_anchor(g)}">{_e(g)}</a>', _e(", ".join(sources)),
+                         _int(len(docs)), _int(n_sec), _e(", ".join(years))])
+        out.append('<p class="note">A group is a document\'s hospital where known, else its file '
+                   "(group source says which).</p>")
+        out.append(_table(["group", "group source", "documents", "sections", "years"], rows, numeric=(2, 3)))
+    else:
+        out.append(_nothing("no groups"))
+    return "\n".join(out)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
+    return "" if value is None else str(value)
+
+
+def _group_theme_shares(ctx: _Context) -> dict[tuple[str, str], tuple[float, int]]:
+    """(group, theme) -> (share of the group's sections, sections), summed over years."""
+    profiles = ctx.get("theme_profiles")
+    if _missing(profiles, ("group", "theme")):
+        return {}
+    counts: dict[tuple[str, str], float] = {}
+    shares: dict[tuple[str, str], float] = {}
+    for row in _rows(profiles):
+        if row["group"] is None or row["theme"] is None:
+            continue
+        key = (str(row["group"]), str(row["theme"]))
+        counts[key] = counts.get(key, 0) + (_num(row.get("sections")) or 0)
+        if _num(row.get("share_sections")) is not None:
+            shares.setdefault(key, _num(row["share_sections"]) or 0.0)
+    totals: dict[str, float] = {}
+    for (g, _t), n in counts.items():
+        totals[g] = totals.get(g, 0) + n
+    result = {}
+    for key, n in counts.items():
+        total = totals[key[0]]
+        # Without section counts, fall back on the profile's own share (first year).
+        share = n / total if total else shares.get(key, 0.0)
+        result[key] = (share, int(n))
+    return result
+
+
+def _heatmap(ctx: _Context) -> str:
+    shares = _group_theme_shares(ctx)
+    if not shares:
+        return _nothing("no theme profiles")
+    groups = sorted({g for g, _ in shares}, key=_natural)
+    themes = sorted({t for _, t in shares}, key=ctx.theme_sort)
+    top = _nice_max(max(s for s, _ in shares.values()))
+    left = min(_LABEL_MAX, max(_width(g) for g in groups)) + 12
+    header = max(_width(ctx.name(t)) + _width(t, 11) + 8 for t in themes) + 8
+    width = left + len(themes) * _CELL_W + 20
+    height = header + len(groups) * _CELL_H + 4
+    out = [f'<svg class="chart heatmap" width="{width:.0f}" height="{height:.0f}" role="img">']
+    for j, t in enumerate(themes):
+        x = left + j * _CELL_W + _CELL_W / 2
+        label = (f'<text transform="translate({x + 4:.1f},{header - 6:.1f}) rotate(-90)">{_e(ctx.name(t))}'
+                 f'<tspan class="sub" font-size="11"> {_e(t)}</tspan></text>')
+        out.append(f'<a href="#{ctx.theme_anchor(t)}">{label}</a>')
+    for i, g in enumerate(groups):
+        y = header + i * _CELL_H
+        out.append(f'<a href="#{ctx.group_anchor(g)}">{_label(g, "", left - 8, y + _CELL_H / 2, limit=left - 12)}</a>')
+        for j, t in enumerate(themes):
+            x = left + j * _CELL_W
+            share, n = shares.get((g, t), (0.0, 0))
+            v = share / top
+            tip = f"{g} · {ctx.name(t)} ({t}): {_pct(share)} of sections, {n} sections"
+            cell = (f'<rect x="{x}" y="{y:.1f}" width="{_CELL_W - 1}" height="{_CELL_H - 1}" fill="{_colour(v)}">'
+                    f"<title>{_e(tip)}</title></rect>")
+            if share >= 0.005:
+                cell += (f'<text x="{x + _CELL_W / 2 - 0.5:.1f}" y="{y + _CELL_H / 2:.1f}" text-anchor="middle" '
+                         f'dominant-baseline="middle" font-size="10" style="fill:{_ink(v)}">{share * 100:.0f}</text>')
+            # An empty cell has no sections behind it: no link, so the appendix has no empty blocks.
+            out.append(f'<a href="#{ctx.group_theme_anchor(g, t)}">{cell}</a>' if n or share else cell)
+    out.append("</svg>")
+    definition = ctx.get("share_definition")
+    note = ("<p class=\"note\">Cells: percent of a group's sections whose primary theme is the column's "
+            "(section counts summed over years). Click a cell for its sections, a theme for all groups.</p>")
+    if definition:
+        note += f'<p class="note">Comparison\'s share definition: {_e(definition)}</p>'
+    return '<div class="scroll">' + "".join(out) + "</div>" + _legend(top) + note
+
+
+def _legend(top: float) -> str:
+    """The heatmap's colour scale: a stepped ramp from 0 to ``top`` with ticks."""
+    steps, w = 40, 8
+    out = [f'<svg class="legend" width="{steps * w + 60}" height="44" role="img">',
+           '<text x="0" y="10">share of sections</text>']
+    for k in range(steps):
+        out.append(f'<rect x="{k * w}" y="16" width="{w}" height="12" fill="{_colour((k + 0.5) / steps)}"/>')
+    for k in range(5):
+        x = k * steps * w / 4
+        out.append(f'<line x1="{x:.0f}" y1="28" x2="{x:.0f}" y2="32" stroke="#555"/>'
+                   f'<text class="axis" x="{x:.0f}" y="41" text-anchor="middle">{top * k / 4 * 100:.0f}%</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _profiles(ctx: _Context) -> str:
+    shares = _group_theme_shares(ctx)
+    if not shares:
+        return _nothing("no theme profiles")
+    out = ['<p class="note">Share of each group\'s sections by primary theme; bars link to the sections.</p>',
+           '<div class="grid">']
+    top = max(s for s, _ in shares.values())
+    for g in sorted({g for g, _ in shares}, key=_natural):
+        items = sorted(((t, s, n) for (gg, t), (s, n) in shares.items() if gg == g and s > 0),
+                       key=lambda x: (-x[1], ctx.theme_sort(x[0])))
+        bars = [_Bar(ctx.name(t), s, f"{_pct(s)} ({n})", href=ctx.group_theme_anchor(g, t), sub=t,
+                     tip=f"{ctx.name(t)} ({t}): {_pct(s)}, {n} sections") for t, s, n in items]
+        chart = _bar_chart(bars, vmax=top, bar_width=200, label_width=250) or _nothing("no sections")
+        out.append(f'<div><h3><a href="#{ctx.group_anchor(g)}">{_e(g)}</a></h3>{chart}</div>')
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _distinctive(ctx: _Context) -> str:
+    themes = ctx.get("distinctive_themes")
+    terms = ctx.get("distinctive_terms")
+    has_themes = not _missing(themes, ("group", "theme", "z"))
+    has_terms = not _missing(terms, ("group", "term", "z"))
+    if not has_themes and not has_terms:
+        return _nothing("no distinctive themes or terms")
+    theme_rows = _rows(themes) if has_themes else []
+    term_rows = _rows(terms) if has_terms else []
+    groups = sorted({str(r["group"]) for r in theme_rows + term_rows if r["group"] is not None}, key=_natural)
+    out = ['<p class="note">Log-odds ratio with an informative Dirichlet prior of each group against all others '
+           "(Monroe, Colaresi &amp; Quinn 2008); bars are z-scores, top positive only.</p>", '<div class="grid">']
+    for g in groups:
+        rows_t = sorted((r for r in theme_rows if str(r["group"]) == g and (_num(r["z"]) or 0) > 0),
+                        key=lambda r: (-(_num(r["z"]) or 0), str(r["theme"])))[:_TOP_THEMES]
+        rows_w = sorted((r for r in term_rows if str(r["group"]) == g and (_num(r["z"]) or 0) > 0),
+                        key=lambda r: (-(_num(r["z"]) or 0), str(r["term"])))[:_TOP_TERMS]
+        bars_t = [_Bar(ctx.name(str(r["theme"])), _num(r["z"]) or 0, f"z={_fmt(r['z'])} n={_int(r.get('count'))}",
+                       href=ctx.group_theme_anchor(g, str(r["theme"])), sub=str(r["theme"])) for r in rows_t]
+        gkey = ctx.group_key.get(g, _slug(g))
+        bars_w = [_Bar(str(r["term"]), _num(r["z"]) or 0, f"z={_fmt(r['z'])} n={_int(r.get('count'))}",
+                       href=ctx.text_anchor("w", f"{gkey}-{k}", f"{g} · term “{r['term']}”", str(r["term"]), g),
+                       colour=_SUMMARY) for k, r in enumerate(rows_w)]
+        chart_t = _bar_chart(bars_t, bar_width=160, label_width=220) or _nothing("no distinctive themes")
+        chart_w = _bar_chart(bars_w, bar_width=160, label_width=220) or _nothing("no distinctive terms")
+        out.append(f'<div><h3><a href="#{ctx.group_anchor(g)}">{_e(g)}</a></h3>'
+                   f"<h4>Themes</h4>{chart_t}<h4>Terms</h4>{chart_w}</div>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _similarity(ctx: _Context) -> str:
+    sim = ctx.get("similarity")
+    if _missing(sim, ("group_a", "group_b", "cosine")):
+        return _nothing("no similarity (fewer than two groups)")
+    values = {(str(r["group_a"]), str(r["group_b"])): _num(r["cosine"]) for r in _rows(sim)}
+    groups = sorted({g for pair in values for g in pair}, key=_natural)
+    left = min(_LABEL_MAX, max(_width(g) for g in groups)) + 12
+    header = max(_width(_cut(g)) for g in groups) + 12
+    cell = 34
+    width, height = left + len(groups) * cell + 10, header + len(groups) * cell + 4
+    out = [f'<svg class="chart similarity" width="{width:.0f}" height="{height:.0f}" role="img">']
+    for j, g in enumerate(groups):
+        x = left + j * cell + cell / 2
+        out.append(f'<a href="#{ctx.group_anchor(g)}"><text transform="translate({x + 4:.1f},{header - 6:.1f}) '
+                   f'rotate(-90)">{_e(_cut(g))}</text></a>')
+    for i, a in enumerate(groups):
+        y = header + i * cell
+        out.append(f'<a href="#{ctx.group_anchor(a)}">{_label(a, "", left - 8, y + cell / 2, limit=left - 12)}</a>')
+        for j, b in enumerate(groups):
+            x = left + j * cell
+            v = values.get((a, b), values.get((b, a))) if a != b else 1.0
+            if v is None:
+                continue
+            rect = (f'<rect x="{x}" y="{y:.1f}" width="{cell - 1}" height="{cell - 1}" fill="{_colour(v)}">'
+                    f"<title>{_e(f'{a} · {b}: cosine {v:.3f}')}</title></rect>"
+                    f'<text x="{x + cell / 2:.1f}" y="{y + cell / 2:.1f}" text-anchor="middle" '
+                    f'dominant-baseline="middle" font-size="10" style="fill:{_ink(v)}">{v:.2f}</text>')
+            out.append(f'<a href="#{ctx.group_anchor(a)}">{rect}</a>')
+    out.append("</svg>")
+    return ('<p class="note">Cosine similarity of theme profiles; a cell links to its row group\'s sections.</p>'
+            '<div class="scroll">' + "".join(out) + "</div>")
+
+
+def _plan_vs_summary(ctx: _Context) -> str:
+    pvs = ctx.get("plan_vs_summary")
+    need = ("theme", "plan_share", "summary_share")
+    if _missing(pvs, need):
+        return _nothing("no plans and summaries to compare")
+    rows = sorted(_rows(pvs), key=lambda r: (-abs(_num(r.get("difference")) or 0), ctx.theme_sort(str(r["theme"]))))
+    top = max([_num(r["plan_share"]) or 0 for r in rows] + [_num(r["summary_share"]) or 0 for r in rows]) or 1
+    label_w, bar_w, row_h = 250, 220, 34
+    width = label_w + bar_w + 170
+    out = [f'<svg class="chart plan-summary" width="{width}" height="{len(rows) * row_h + 28}" role="img">',
+           f'<rect x="{label_w}" y="2" width="10" height="10" fill="{_PLAN}"/>'
+           f'<text x="{label_w + 14}" y="10">plan</text>'
+           f'<rect x="{label_w + 70}" y="2" width="10" height="10" fill="{_SUMMARY}"/>'
+           f'<text x="{label_w + 84}" y="10">summary</text>']
+    for i, r in enumerate(rows):
+        t = str(r["theme"])
+        y = 22 + i * row_h
+        label = _label(ctx.name(t), t, label_w - 8, y + row_h / 2, limit=label_w - 8)
+        out.append(f'<a href="#{ctx.theme_anchor(t)}">{label}</a>')
+        for k, (kind, colour) in enumerate((("plan", _PLAN), ("summary", _SUMMARY))):
+            share = _num(r[f"{kind}_share"]) or 0
+            n = r.get(f"{kind}_sections")
+            w = share / top * bar_w
+            yy = y + 2 + k * 14
+            tip = f"{ctx.name(t)} ({t}), {kind}: {_pct(share)}, {_int(n)} sections"
+            out.append(f'<a href="#{ctx.kind_theme_anchor(kind, t)}"><rect x="{label_w}" y="{yy}" '
+                       f'width="{max(w, 1):.1f}" height="12" fill="{colour}"><title>{_e(tip)}</title></rect>'
+                       f'<text class="axis" x="{label_w + w + 4:.1f}" y="{yy + 10}">'
+                       f"{_pct(share)} ({_int(n)})</text></a>")
+        diff = _num(r.get("difference"))
+        if diff is not None:
+            out.append(f'<text class="axis" x="{label_w + bar_w + 100}" y="{y + row_h / 2:.1f}" '
+                       f'dominant-baseline="middle">Δ {diff * 100:+.1f} pt</text>')
+    out.append("</svg>")
+    return ('<p class="note">Share of plan and summary sections by primary theme, largest differences first; '
+            "bars link to the sections.</p>" + '<div class="scroll">' + "".join(out) + "</div>")
+
+
+def _quantities(ctx: _Context) -> str:
+    q = ctx.get("quantities")
+    if _missing(q, ("theme", "type", "mentions")):
+        return _nothing("no quantities")
+    rows = sorted(_rows(q), key=lambda r: (ctx.theme_sort(str(r["theme"])), str(r["type"]), str(r.get("unit") or "")))
+    top = max(_num(r["mentions"]) or 0 for r in rows) or 1
+    table = []
+    for k, r in enumerate(rows):
+        theme, kind, unit = str(r["theme"]), str(r["type"]), r.get("unit") or ""
+        behind = ctx.mentions_by("quantity").get((kind, str(unit), theme), [])
+        anchor = ctx.mention_anchor(f"q-{k}", f"{ctx.name(theme)} ({theme}) · {kind} · {unit or 'no unit'}",
+                                    behind, "mentions in sections of this primary theme")
+        n = _num(r["mentions"]) or 0
+        bar = (f'<svg class="chart qbar" width="124" height="14" role="img"><a href="#{anchor}">'
+               f'<rect x="0" y="1" width="{max(1, n / top * 120):.1f}" height="12" fill="{_BAR}">'
+               f"<title>{_e(_int(n))} mentions</title></rect></a></svg>")
+        table.append([f'<a href="#{anchor}">{ctx.theme_html(theme)}</a>', _e(kind), _e(unit),
+                      bar + f'<a href="#{anchor}">{_int(n)}</a>', _fmt(r.get("total")), _fmt(r.get("median")),
+                      _fmt(r.get("min")), _fmt(r.get("max"))])
+    return ('<p class="note">Quantity, money and percent mentions in sections of each primary theme '
+            "(values in base units).</p>"
+            + _table(["theme", "type", "unit", "mentions", "total", "median", "min", "max"], table,
+                     numeric=(3, 4, 5, 6, 7)))
+
+
+def _near_duplicates(ctx: _Context) -> str:
+    nd = ctx.get("near_duplicates")
+    if _missing(nd, ("doc_a", "doc_b", "similarity")):
+        return _nothing("no near-duplicate documents")
+    rows = sorted(_rows(nd), key=lambda r: (-(_num(r["similarity"]) or 0), str(r["doc_a"]), str(r["doc_b"])))
+    table = []
+    for r in rows:
+        s = _num(r["similarity"]) or 0
+        bar = (f'<svg class="chart dbar" width="104" height="14" role="img"><rect x="0" y="1" '
+               f'width="{max(1, s * 100):.1f}" height="12" fill="{_colour(s)}"/></svg>')
+        table.append([ctx.doc_link(r["doc_a"]), _e(r.get("group_a")), ctx.doc_link(r["doc_b"]), _e(r.get("group_b")),
+                      bar + f"{s:.3f}"])
+    return ('<p class="note">Documents sharing template text; documents link to their entry in the document list.</p>'
+            + _table(["document", "group", "document", "group", "similarity"], table, numeric=(4,)))
+
+
+# --- Networks -------------------------------------------------------------------
+
+
+def _networks(ctx: _Context) -> str:
+    graphs = ctx.get("graphs") or {}
+    out = []
+    titles = {"theme_cooccurrence": "Theme co-occurrence", "activity_group": "Activities and groups",
+              "keyword_cooccurrence": "Keyword co-occurrence"}
+    names = [n for n in titles if n in graphs] + sorted(n for n in graphs if n not in titles)
+    if not names:
+        out.append(_nothing("no graphs"))
+    for name in names:
+        out.append(f"<h3>{_e(titles.get(name, name))} <span class=\"id\">{_e(name)}</span></h3>")
+        graph = graphs[name]
+        if graph is None or graph.number_of_nodes() == 0:
+            out.append(_nothing("an empty graph"))
+        elif name == "activity_group":
+            out.append(_bipartite_svg(ctx, graph))
+        else:
+            out.append(_graph_svg(ctx, name, graph, circular=(name == "theme_cooccurrence")))
+        out.append(_centrality(ctx, name))
+    out.append("<h3>First activities</h3>")
+    out.append(_first_activities(ctx))
+    return "\n".join(out)
+
+
+def _weight(data: dict[str, Any]) -> float:
+    return _num(data.get("weight", 1)) or 0.0
+
+
+def _top_nodes(graph: Any, limit: int) -> list[str]:
+    strength: dict[str, float] = {}
+    for u, v, d in graph.edges(data=True):
+        for node in (u, v):
+            strength[str(node)] = strength.get(str(node), 0) + _weight(d)
+    nodes = sorted((str(n) for n in graph.nodes), key=lambda n: (-strength.get(n, 0), n))
+    return sorted(nodes[:limit])
+
+
+def _node_href(ctx: _Context, graph_name: str, node: str, kind: str | None) -> str:
+    if kind == "group" or (kind is None and node in ctx.group_key and node not in ctx.theme_names):
+        return ctx.group_anchor(node)
+    if graph_name == "theme_cooccurrence" or kind == "theme" or node in ctx.theme_names:
+        return ctx.theme_anchor(node)
+    if kind == "activity" or graph_name == "activity_group":
+        return _activity_anchor(ctx, node)
+    key = _slug(graph_name) + "-" + f"{abs(_crc(node)):x}"
+    return ctx.text_anchor("kw", key, f"keyword “{node}”", node)
+
+
+def _crc(text: str) -> int:
+    """A stable (unsalted) hash for anchor names; Python's hash() changes per process."""
+    import zlib
+
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def _activity_anchor(ctx: _Context, activity: str) -> str:
+    rows = ctx.mentions_by("activity").get(activity, [])
+    return ctx.mention_anchor(f"act-{_crc(activity):08x}", f"activity “{activity}”", rows,
+                              "activity mentions")
+
+
+def _node_label(ctx: _Context, node: str) -> tuple[str, str]:
+    name = ctx.theme_names.get(node)
+    return (name, node) if name else (node, "")
+
+
+def _graph_svg(ctx: _Context, name: str, graph: Any, *, circular: bool) -> str:
+    """A node-link drawing: circular for small graphs of themes, else a seeded spring layout."""
+    import networkx as nx
+
+    keep = _top_nodes(graph, _TOP_NODES)
+    kept = set(keep)
+    sub = nx.Graph()
+    sub.add_nodes_from(keep)     # sorted insertion: layout independent of the graph's own order
+    edges = sorted((min(str(u), str(v)), max(str(u), str(v)), _weight(d)) for u, v, d in graph.edges(data=True)
+                   if str(u) in kept and str(v) in kept and str(u) != str(v))
+    for u, v, w in edges:
+        sub.add_edge(u, v, weight=w)
+    if not circular:
+        # Nodes whose every edge leads out of the drawing would only float at its rim.
+        sub.remove_nodes_from([n for n in list(sub.nodes) if sub.degree(n) == 0])
+        keep = sorted(sub.nodes) or keep
+        sub.add_nodes_from(keep)
+    if circular:
+        pos = nx.circular_layout(sub)
+    else:
+        pos = nx.spring_layout(sub, seed=_LAYOUT_SEED, weight="weight", iterations=200)
+    # Small graphs get a small drawing: about 22 px per node, 280 to 620 px across.
+    size, pad = min(620, max(280, 160 + 22 * len(keep))), 240
+    width = size + 2 * pad
+    xy = {n: (pad + size / 2 + float(p[0]) * size / 2 * 0.9, 30 + size / 2 + float(p[1]) * size / 2 * 0.9)
+          for n, p in pos.items()}
+    wmax = max((w for _, _, w in edges), default=1) or 1
+    strength = {n: sum(d["weight"] for _, _, d in sub.edges(n, data=True)) for n in sub.nodes}
+    smax = max(strength.values(), default=1) or 1
+    kinds = _node_kinds(graph)
+    out = [f'<svg class="chart network" width="{width:.0f}" height="{size + 60}" role="img">']
+    for u, v, w in edges:
+        (x1, y1), (x2, y2) = xy[u], xy[v]
+        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#6baed6" '
+                   f'stroke-opacity="{0.25 + 0.6 * w / wmax:.2f}" stroke-width="{0.5 + 5 * w / wmax:.1f}">'
+                   f"<title>{_e(f'{u} — {v}: {_fmt(w)}')}</title></line>")
+    for n in sorted(sub.nodes):
+        x, y = xy[n]
+        r = 4 + 10 * math.sqrt(strength[n] / smax)
+        main, ident = _node_label(ctx, n)
+        href = _node_href(ctx, name, n, kinds.get(n))
+        anchor = "start" if x >= pad + size / 2 else "end"
+        dx = r + 3 if anchor == "start" else -(r + 3)
+        out.append(f'<a href="#{href}"><circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{_BAR}" stroke="#fff">'
+                   f"<title>{_e(f'{main} {ident}'.strip())}: weighted degree {_fmt(strength[n])}</title></circle>"
+                   + _label(main, ident, x + dx, y, anchor=anchor, limit=pad - 10) + "</a>")
+    out.append("</svg>")
+    shown = f"{len(keep)} of {graph.number_of_nodes()} nodes" if len(keep) < graph.number_of_nodes() else \
+        f"{len(keep)} nodes"
+    return (f'<p class="note">{_e(shown)}, {len(edges)} edges; node size by weighted degree, edge width by weight; '
+            "nodes link to their sections.</p>" + '<div class="scroll">' + "".join(out) + "</div>")
+
+
+def _node_kinds(graph: Any) -> dict[str, str | None]:
+    """Node -> its ``kind`` attribute, else read from a ``bipartite`` attribute (0: group), else None."""
+    kinds: dict[str, str | None] = {}
+    for n, d in graph.nodes(data=True):
+        kind = d.get("kind")
+        if kind is None and "bipartite" in d:
+            kind = "group" if d["bipartite"] in (0, "group") else "activity"
+        kinds[str(n)] = None if kind is None else str(kind)
+    return kinds
+
+
+def _bipartite_svg(ctx: _Context, graph: Any) -> str:
+    """Groups on the left, activities on the right, both sorted: a layout that never moves."""
+    kinds = _node_kinds(graph)
+    for n, k in kinds.items():
+        if k is None:
+            kinds[n] = "group" if n in ctx.group_key else "activity"
+    groups = sorted((n for n, k in kinds.items() if k == "group"), key=_natural)
+    degree: dict[str, float] = {}
+    for u, v, d in graph.edges(data=True):
+        for node in (str(u), str(v)):
+            degree[node] = degree.get(node, 0) + _weight(d)
+    activities_all = sorted((n for n, k in kinds.items() if k != "group"), key=lambda n: (-degree.get(n, 0), n))
+    activities = sorted(activities_all[:_TOP_NODES], key=_natural)
+    rows = max(len(groups), len(activities), 1)
+    step = 26
+    left_w, right_w, gap = 220, 260, 300
+    height = rows * step + 20
+    gy = {g: 10 + (i + 0.5) * rows * step / max(len(groups), 1) for i, g in enumerate(groups)}
+    ay = {a: 10 + (i + 0.5) * rows * step / max(len(activities), 1) for i, a in enumerate(activities)}
+    gx, ax = left_w, left_w + gap
+    edges = sorted((str(u), str(v), _weight(d)) for u, v, d in graph.edges(data=True))
+    wmax = max((w for *_, w in edges), default=1) or 1
+    out = [f'<svg class="chart network bipartite" width="{left_w + gap + right_w}" height="{height:.0f}" role="img">']
+    for u, v, w in edges:
+        g, a = (u, v) if u in gy else (v, u)
+        if g not in gy or a not in ay:
+            continue
+        out.append(f'<line x1="{gx}" y1="{gy[g]:.1f}" x2="{ax}" y2="{ay[a]:.1f}" stroke="#6baed6" '
+                   f'stroke-opacity="0.6" stroke-width="{0.5 + 3 * w / wmax:.1f}">'
+                   f'<title>{_e(f"{g} — {a}")}</title></line>')
+    for g in groups:
+        out.append(f'<a href="#{ctx.group_anchor(g)}"><circle cx="{gx}" cy="{gy[g]:.1f}" r="6" fill="{_PLAN}">'
+                   f"<title>{_e(g)}</title></circle>{_label(g, '', gx - 10, gy[g], limit=left_w - 12)}</a>")
+    for a in activities:
+        out.append(f'<a href="#{_activity_anchor(ctx, a)}"><circle cx="{ax}" cy="{ay[a]:.1f}" r="5" fill="{_BAR}">'
+                   f"<title>{_e(a)}: {_fmt(degree.get(a, 0))}</title></circle>"
+                   f"{_label(a, '', ax + 10, ay[a], anchor='start', limit=right_w - 12)}</a>")
+    out.append("</svg>")
+    shown = len(activities)
+    note = (f"{len(groups)} groups (left), {shown} of {len(activities_all)} activities (right, most linked)"
+            if shown < len(activities_all) else f"{len(groups)} groups (left), {shown} activities (right)")
+    return f'<p class="note">{_e(note)}; nodes link to their sections.</p><div class="scroll">{"".join(out)}</div>'
+
+
+def _centrality(ctx: _Context, graph_name: str) -> str:
+    c = ctx.get("centrality")
+    if _missing(c, ("graph", "node")):
+        return ""
+    rows = [r for r in _rows(c) if str(r["graph"]) == graph_name]
+    if not rows:
+        return ""
+    rows.sort(key=lambda r: (-(_num(r.get("weighted_degree")) or 0), -(_num(r.get("betweenness")) or 0),
+                             str(r["node"])))
+    table = []
+    for r in rows[:_TOP_CENTRAL]:
+        node = str(r["node"])
+        main, ident = _node_label(ctx, node)
+        label = _e(main) + (f' <span class="id">{_e(ident)}</span>' if ident else "")
+        href = _node_href(ctx, graph_name, node, r.get("kind"))
+        table.append([f'<a href="#{href}">{label}</a>', _e(r.get("kind")), _fmt(r.get("degree")),
+                      _fmt(r.get("weighted_degree")), _fmt(r.get("betweenness"), 3), _fmt(r.get("eigenvector"), 3)])
+    return ("<h4>Most central nodes</h4>"
+            + _table(["node", "kind", "degree", "weighted degree", "betweenness", "eigenvector"], table,
+                     numeric=(2, 3, 4, 5)))
+
+
+def _first_activities(ctx: _Context) -> str:
+    fa = ctx.get("first_activities")
+    if _missing(fa, ("group", "activity")):
+        return _nothing("no activities")
+    rows = sorted(_rows(fa), key=lambda r: (_natural(str(r["group"])), _num(r.get("first_year")) or 0,
+                                            str(r["activity"])))
+    table = [[f'<a href="#{ctx.group_anchor(str(r["group"]))}">{_e(r["group"])}</a>',
+              f'<a href="#{_activity_anchor(ctx, str(r["activity"]))}">{_e(r["activity"])}</a>',
+              _year(r.get("first_year")), ctx.doc_link(r.get("doc_id")), _int(r.get("line")), _int(r.get("documents"))]
+             for r in rows]
+    return ('<p class="note">The first year each group reports an activity.</p>'
+            + _table(["group", "activity", "first year", "document", "line", "documents"], table, numeric=(2, 4, 5)))
+
+
+# --- Appendix -------------------------------------------------------------------
+
+
+def _section_rows(ctx: _Context, rows: list[dict[str, Any]], cap: int | None = None) -> str:
+    rows = sorted(rows, key=lambda s: (str(s.get("doc_id")), _num(s.get("line")) or 0))
+    shown = rows if cap is None else rows[:cap]
+    body = [[ctx.doc_link(s.get("doc_id")), _e(s.get("outline")), _e(s.get("file")), _int(s.get("line")),
+             _e(_cut(str(s.get("title") or ""), 600))] for s in shown]
+    more = f'<p class="note">… and {len(rows) - len(shown)} more.</p>' if len(shown) < len(rows) else ""
+    return _table(["document", "section", "file", "line", "title"], body, numeric=(3,)) + more
+
+
+def _mention_rows(ctx: _Context, rows: list[dict[str, Any]]) -> str:
+    rows = sorted(rows, key=lambda m: (str(m.get("doc_id") or m.get("file")), _num(m.get("start")) or 0))
+    shown = rows[:_LIST_CAP]
+    body = []
+    for m in shown:
+        section = ctx.section_by_id.get(str(m.get("section_id")), {})
+        body.append([ctx.doc_link(m.get("doc_id")), _e(section.get("outline")), _e(m.get("file")), _int(m.get("line")),
+                     _e(_cut(str(section.get("title") or ""), 300)), _e(m.get("text"))])
+    more = f'<p class="note">… and {len(rows) - len(shown)} more.</p>' if len(shown) < len(rows) else ""
+    return _table(["document", "section", "file", "line", "section title", "mention"], body, numeric=(3,)) + more
+
+
+def _block_html(ctx: _Context, block: _Block, level: str = "h4") -> str:
+    if not block.rows:
+        listing = _nothing(block.note or "no sections")
+    elif block.mentions:
+        listing = _mention_rows(ctx, block.rows)
+    else:
+        cap = None if block.anchor.startswith(("sec-g", "sec-k-", "sec-t-")) else _LIST_CAP
+        listing = _section_rows(ctx, block.rows, cap)
+    note = f' <span class="id">{len(block.rows)} · {_e(block.note)}</span>' if block.note else ""
+    return f'<div class="block" id="{block.anchor}"><{level}>{_e(block.heading)}{note}</{level}>{listing}</div>'
+
+
+def _appendix(ctx: _Context) -> str:
+    # Every group × theme with sections gets a block, not only those a figure links to.
+    for group, theme in sorted(ctx.by_group_theme, key=lambda k: (_natural(k[0]), ctx.theme_sort(k[1]))):
+        ctx.group_theme_anchor(group, theme)
+    for group in ctx.groups:
+        ctx.group_anchor(group)
+    out = ['<p class="note">Each figure\'s bars, cells and nodes link here. Rows give the document, the section\'s '
+           "outline path, file and line of its heading.</p>"]
+
+    out.append("<h3>By group and primary theme</h3>")
+    gkeys = {f"sec-{ctx.group_key[g]}": g for g in ctx.groups}
+    for anchor in sorted(gkeys, key=lambda a: ctx.groups.index(gkeys[a])):
+        group = gkeys[anchor]
+        themes = ctx.themes_of(group)
+        n = sum(len(ctx.by_group_theme[(group, t)]) for t in themes)
+        index = ", ".join(f'<a href="#{ctx.group_theme_anchor(group, t)}">{ctx.theme_html(t)}</a> '
+                          f"({len(ctx.by_group_theme[(group, t)])})" for t in themes)
+        out.append(f'<div id="{anchor}"><h3>{_e(group)} <span class="id">{n} sections</span></h3>'
+                   f"<p>{index or _nothing('no sections')}</p>")
+        prefix = anchor + "-"
+        for key in sorted((a for a in ctx.blocks if a.startswith(prefix)),
+                          key=lambda a: ctx.theme_sort(_theme_of(ctx, a, prefix))):
+            out.append(_block_html(ctx, ctx.blocks[key]))
+        out.append("</div>")
+    # Blocks for groups a figure names but no document holds (a comparison built elsewhere).
+    known = set(gkeys) | {a for a in ctx.blocks for g in gkeys if a.startswith(g + "-")}
+    orphans = sorted(a for a in ctx.blocks if a.startswith("sec-g") and a not in known)
+    for key in orphans:
+        out.append(_block_html(ctx, ctx.blocks[key]))
+
+    groups_of = [("By theme (all groups)", "sec-t-"), ("Plans and summaries", "sec-k-"),
+                 ("Distinctive terms", "sec-w-"), ("Keywords", "sec-kw-"), ("Quantities", "sec-q-"),
+                 ("Activities", "sec-act-"), ("Mentions by type", "sec-m-")]
+    for heading, prefix in groups_of:
+        keys = [a for a in ctx.blocks if a.startswith(prefix)]
+        if not keys:
+            continue
+        out.append(f"<h3>{_e(heading)}</h3>")
+        for key in sorted(keys, key=_natural):
+            out.append(_block_html(ctx, ctx.blocks[key]))
+    out.append(_documents_list(ctx))
+    return "\n".join(out)
+
+
+def _theme_of(ctx: _Context, anchor: str, prefix: str) -> str:
+    slug = anchor[len(prefix):]
+    for theme in ctx.theme_names:
+        if _slug(theme) == slug:
+            return theme
+    return slug
+
+
+def _natural(text: str) -> list[Any]:
+    """Sort key putting q-2 before q-10 (and 第2医院 before 第10医院); ties broken by the text itself."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text)] + [(2, 0, text)]
+
+
+def _documents_list(ctx: _Context) -> str:
+    out = ['<h3 id="documents">Documents</h3>']
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for d in ctx.documents:
+        kinds.setdefault(str(d.get("kind") or "unknown"), []).append(d)
+    if not kinds:
+        out.append(_nothing("no documents"))
+    for kind in sorted(kinds):
+        out.append(f'<h4 id="docs-{_slug(kind)}">{_e(kind)} <span class="id">{len(kinds[kind])} documents</span></h4>')
+        rows = []
+        for d in kinds[kind]:
+            did = str(d["doc_id"])
+            lines = f"{_int(d.get('start_line'))}–{_int(d.get('end_line'))}"
+            rows.append([f'<span id="{ctx.doc_anchor[did]}">{_e(did)}</span>', _e(d.get("file")), _e(lines),
+                         _e(d.get("title")), _e(d.get("group")), _e(d.get("group_source")), _year(d.get("year")),
+                         _int(d.get("sections")), ctx.doc_link(d["duplicate_of"]) if d.get("duplicate_of") else ""])
+        out.append(_table(["document", "file", "lines", "title", "group", "group source", "year", "sections",
+                           "duplicate of"], rows, numeric=(6, 7)))
+    return "\n".join(out)

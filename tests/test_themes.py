@@ -1,0 +1,255 @@
+"""Themes: taxonomy, keyword coder, inheritance, documents, determinism, custom taxonomies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import reportmine
+from conftest import DEV_FILES, GOLD, corpus_file
+from reportmine import TaxonomyError, classify_parsed, classify_text, codebook, load_taxonomy, parse_text
+from reportmine.cli import app
+from reportmine.evaluate import score_themes
+from reportmine.themes import OTHER, SCOPES
+
+# --- Taxonomy -----------------------------------------------------------------
+
+
+def test_shipped_taxonomy_loads() -> None:
+    taxonomy = load_taxonomy()
+    assert len(taxonomy.themes) == 20
+    assert len(set(taxonomy.ids)) == 20 and OTHER not in taxonomy.ids
+    assert all(t.keywords and t.name_zh and t.definition for t in taxonomy.themes)
+    assert taxonomy.label.startswith("themes/")
+
+
+GOOD_THEME = 'id = "a"\nname_zh = "甲"\ndefinition = "A."\nkeywords = ["甲乙"]\n'
+
+# (file text, words the error message must hold): each names the file and the entry.
+BAD_TAXONOMIES = [
+    ("not toml [[", ["not valid TOML"]),
+    ('name = "x"\n', ["no [[theme]] entries"]),
+    ('[[theme]]\nid = "a"\nname_zh = "甲"\ndefinition = "A."\n', ["theme #1 (a)", "missing keywords"]),
+    ('[[theme]]\nid = "Bad Id"\nname_zh = "甲"\ndefinition = "A."\nkeywords = ["甲"]\n', ["theme #1", "id must be"]),
+    ('[[theme]]\nid = "other"\nname_zh = "甲"\ndefinition = "A."\nkeywords = ["甲"]\n', ["reserved"]),
+    ("[[theme]]\n" + GOOD_THEME + "[[theme]]\n" + GOOD_THEME, ["theme #2 (a)", "id also used by theme #1"]),
+    ('[[theme]]\nid = "a"\nname_zh = "甲"\ndefinition = "A."\nkeywords = []\n', ["keywords must be a non-empty list"]),
+    ('[[theme]]\nid = "a"\nname_zh = "甲"\ndefinition = "A."\nkeywords = ["甲", 3]\n', ["keyword 3"]),
+    ("[[theme]]\n" + GOOD_THEME + '[[theme]]\nid = "b"\nname_zh = "乙"\ndefinition = "B."\nkeywords = ["甲乙"]\n',
+     ["theme #2 (b)", "'甲乙'", "also in a"]),
+    ('[[theme]]\nid = "a"\nname_zh = ""\ndefinition = "A."\nkeywords = ["甲"]\n', ["name_zh must be"]),
+    ("[[theme]]\n" + GOOD_THEME + 'colour = "red"\n', ["unknown key colour"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_TAXONOMIES)
+def test_bad_taxonomy_is_reported(tmp_path: Path, text: str, expected: list[str]) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TaxonomyError) as info:
+        load_taxonomy(path)
+    message = str(info.value)
+    assert str(path) in message
+    for words in expected:
+        assert words in message
+
+
+def test_missing_taxonomy_file(tmp_path: Path) -> None:
+    with pytest.raises(TaxonomyError, match="cannot read"):
+        load_taxonomy(tmp_path / "none.toml")
+
+
+# --- Sections --------------------------------------------------------------------
+
+
+def section_themes(text: str) -> dict[str, list[str]]:
+    """Title -> theme ids of every section of a one-document text."""
+    classified = classify_text(text)
+    doc, themes = classified.parsed.documents[0], classified.documents[0]
+    return {s.title: [t.id for t in st.themes] for s, st in zip(doc.sections, themes.sections, strict=True)}
+
+
+def test_keyword_as_token_not_substring() -> None:
+    # 急诊 must not fire inside 门急诊人次 (issue 4, point 2)
+    got = section_themes("医院工作总结\n一、业务指标\n全年门急诊人次、出院人次稳步增长，病床使用率提高。\n")
+    assert got["业务指标"][0] == "reform_operations_performance"
+
+
+def test_heading_weighs_above_body() -> None:
+    got = section_themes("医院工作总结\n一、加强院感管理\n组织护士学习，护理部督查。\n")
+    assert got["加强院感管理"][0] == "infection_control"
+
+
+# GUIDE_themes.md "Sections": a generic heading takes its body's theme, else its parent's.
+INHERITANCE = """医院控烟工作总结
+一、创建无烟医院
+（一）领导重视，措施有力
+成立了领导小组，明确职责，定期召开会议。
+（二）加强组织领导，明确职责
+设置禁烟标识，控烟监督员每日巡查，劝阻吸烟。
+二、存在的问题
+今后继续努力。
+"""
+
+
+def test_generic_heading_takes_body_theme_else_parent() -> None:
+    classified = classify_text(INHERITANCE)
+    doc, themes = classified.parsed.documents[0], classified.documents[0]
+    by_title = dict(zip((s.title for s in doc.sections), themes.sections, strict=True))
+    generic_body = by_title["领导重视，措施有力"]
+    assert generic_body.primary == "tobacco_control" and generic_body.basis == "context"   # its parent's
+    assert by_title["加强组织领导，明确职责"].primary == "tobacco_control"
+    assert by_title["加强组织领导，明确职责"].basis == "text"                              # its own body
+    assert by_title["存在的问题"].primary == "tobacco_control"                               # the document's
+
+
+def test_subsections_count_toward_parent() -> None:
+    text = "医院工作计划\n一、重点工作\n1、加强手卫生依从性监测。\n2、规范医疗废物处置。\n3、开展多重耐药菌监测。\n"
+    assert section_themes(text)["重点工作"][0] == "infection_control"
+
+
+def test_themes_are_ranked_and_bounded() -> None:
+    for path in sorted(reportmine.sample_corpus().glob("*.txt")):
+        for doc in classify_parsed(reportmine.parse_file(path)).documents:
+            assert doc.scope in SCOPES and 1 <= len(doc.themes) <= 3
+            for section in doc.sections:
+                scores = [t.score for t in section.themes]
+                assert 1 <= len(scores) <= 3 and scores == sorted(scores, reverse=True)
+                assert len({t.id for t in section.themes}) == len(scores)
+
+
+# --- Documents ----------------------------------------------------------------------
+
+OFF_DOMAIN = """电厂安全生产工作计划
+一、安全目标
+1、杜绝人身重伤及死亡事故；
+2、不发生恶性误操作事故；
+二、组织安全教育培训及《安规》学习、考试
+工人(含新入厂及转岗人员)必须全部经过三级安全教育，考试合格后方可上岗；每年底进行一次下年度《安规》考试，班组每周举行一次安全活动。
+"""
+
+
+def test_off_domain_document() -> None:
+    # 004 line 115: a power-plant safety plan in a hospital compilation gets other/off_domain
+    classified = classify_text(OFF_DOMAIN)
+    doc = classified.documents[0]
+    assert doc.scope == "off_domain"
+    assert [t.id for t in doc.themes] == [OTHER]
+    assert {s.primary for s in doc.sections} == {OTHER}
+
+
+@pytest.mark.parametrize(("text", "scope"), [
+    ("医院工作总结\n一、加强管理\n我院全院职工认真落实各项制度，我院成绩显著。\n", "hospital"),
+    ("护理部工作计划\n一、护理质量\n护理部每月检查，我科护士长督导，我科室落实。\n", "department"),
+    ("医师试用期工作总结\n一、工作学习\n我认真学习，我努力工作，我虚心请教，我不断进步。\n", "individual"),
+    ("我市卫生系统平安医院工作总结\n一、工作情况\n全市各医疗机构落实责任，全市卫生系统稳定。\n", "authority"),
+])
+def test_document_scope(text: str, scope: str) -> None:
+    assert classify_text(text).documents[0].scope == scope
+
+
+# --- Determinism, JSON, dev gold ---------------------------------------------------------
+
+
+def test_deterministic() -> None:
+    path = corpus_file(DEV_FILES[0])
+    first = classify_parsed(reportmine.parse_file(path)).to_dict()
+    second = classify_parsed(reportmine.parse_file(path)).to_dict()
+    assert json.dumps(first, ensure_ascii=False) == json.dumps(second, ensure_ascii=False)
+
+
+def test_json_shape(parsed_corpus: dict) -> None:
+    out = classify_parsed(parsed_corpus[DEV_FILES[1]]).to_dict()
+    doc = out["documents"][0]
+    assert doc["scope"] in SCOPES and doc["kind"] in ("summary", "plan", "other")
+    assert all(set(t) == {"id", "score"} for t in doc["themes"])
+    assert all(s["themes"] and set(s["themes"][0]) == {"id", "score"} for s in doc["sections"])
+
+
+def test_dev_gold_acceptance(parsed_corpus: dict) -> None:
+    """Issue 4 acceptance on the dev gold (eval_themes.py's metrics)."""
+    pairs = [(json.loads((GOLD / f"{stem}.themes.json").read_text("utf-8")),
+              classify_parsed(parsed_corpus[stem]).to_dict()) for stem in DEV_FILES]
+    scores = score_themes(pairs)
+    assert scores["primary_acc"] >= 0.90
+    assert scores["lenient_acc"] >= 0.97
+    assert scores["scope_acc"] == 1.0
+
+
+def test_learned_model_runs(parsed_corpus: dict) -> None:
+    """The weakly supervised model (off by default) trains and classifies deterministically."""
+    from reportmine.themes import weak_training_set
+
+    examples = weak_training_set()
+    assert len(examples) > 100
+    assert {label for _, label in examples} == set(load_taxonomy().ids)
+    first = classify_parsed(parsed_corpus[DEV_FILES[1]], use_model=True).to_dict()
+    second = classify_parsed(parsed_corpus[DEV_FILES[1]], use_model=True).to_dict()
+    assert first == second
+
+
+# --- Custom taxonomy and codebook -------------------------------------------------------
+
+CUSTOM = """name = "mini"
+version = "1"
+
+[[theme]]
+id = "bone_rehab"
+name_zh = "骨科康复"
+definition = "Orthopaedic rehabilitation."
+keywords = ["骨科快速康复", "康复训练"]
+
+[[theme]]
+id = "security"
+name_zh = "安保"
+definition = "Security."
+keywords = ["保安", "巡逻"]
+"""
+
+
+def test_custom_taxonomy_end_to_end(tmp_path: Path) -> None:
+    path = tmp_path / "mini.toml"
+    path.write_text(CUSTOM, encoding="utf-8")
+    taxonomy = load_taxonomy(path)
+    assert taxonomy.label == "mini/1"
+    parsed = parse_text("科室工作总结\n一、推进骨科快速康复\n指导患者康复训练。\n二、其他工作\n保安每日巡逻。\n")
+    classified = classify_parsed(parsed, taxonomy)
+    assert [s.primary for s in classified.documents[0].sections] == ["bone_rehab", "security"]
+    assert classified.to_dict()["taxonomy"] == "mini/1"
+    table = codebook([classified], taxonomy)
+    assert list(table["theme"]) == ["bone_rehab", "security", OTHER]
+    assert list(table["sections"]) == [1, 1, 0]
+
+    text = tmp_path / "report.txt"
+    text.write_text("科室工作总结\n一、推进骨科快速康复\n指导患者康复训练。\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", str(text), "--format", "json", "--taxonomy", str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["documents"][0]["sections"][0]["themes"][0]["id"] == "bone_rehab"
+
+
+def test_cli_bad_taxonomy_is_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[[theme]]\nid = 3\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", "--taxonomy", str(path)])
+    assert result.exit_code == 2
+    assert "bad.toml" in result.output and "Traceback" not in result.output
+
+
+def test_cli_classify_table_and_codebook(tmp_path: Path) -> None:
+    out = tmp_path / "codebook.csv"
+    result = CliRunner().invoke(app, ["classify", str(corpus_file(DEV_FILES[1])), "--codebook", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "safe_hospital_security" in result.stdout
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert len(table) == 21 and table["sections"].sum() == 10
+
+
+def test_codebook_without_results() -> None:
+    table = codebook()
+    assert len(table) == 21 and table["sections"].sum() == 0
+    assert {"theme", "name_zh", "definition", "keywords", "example_sections", "sections", "documents"} <= set(table)
