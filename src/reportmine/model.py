@@ -48,26 +48,42 @@ class SourceText:
     Attributes:
         path: the file's path as given by the caller (``"<string>"`` for text
             passed in directly).
-        text: the whole decoded text, newlines kept, a UTF-8 BOM dropped.
-        encoding: the codec that decoded it (``utf-8``, ``gb18030``, ``utf-16`` …).
+        text: the whole decoded text, newlines kept, a UTF-8 BOM dropped. For
+            ``.docx`` and ``.html`` files, the text rendered from the document
+            (:mod:`reportmine.formats`); offsets point into that text.
+        encoding: the codec that decoded it (``utf-8``, ``gb18030``, ``utf-16`` …;
+            ``docx`` for Word files, ``html/<codec>`` for web pages).
         line_starts: offset of the first character of each line; line ``n``
             (1-based) starts at ``line_starts[n - 1]``.
+        normalized: the text as the parser matches it, when that differs:
+            Traditional characters mapped one for one to Simplified, so it has
+            the same length and offsets as ``text``. ``None``: match ``text``.
     """
 
     path: str
     text: str
     encoding: str = "utf-8"
     line_starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    normalized: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_text(cls, text: str, path: str = "<string>", encoding: str = "utf-8") -> SourceText:
+    def from_text(
+        cls, text: str, path: str = "<string>", encoding: str = "utf-8", normalized: str | None = None
+    ) -> SourceText:
+        if normalized is not None and len(normalized) != len(text):
+            raise ValueError("a normalized view must keep every offset (same length as the text)")
         starts = [0]
         find = text.find
         pos = find("\n")
         while pos != -1:
             starts.append(pos + 1)
             pos = find("\n", pos + 1)
-        return cls(path=path, text=text, encoding=encoding, line_starts=tuple(starts))
+        return cls(path=path, text=text, encoding=encoding, line_starts=tuple(starts), normalized=normalized)
+
+    @property
+    def match_text(self) -> str:
+        """The text to match markers and words against (:attr:`normalized` or :attr:`text`)."""
+        return self.normalized if self.normalized is not None else self.text
 
     @property
     def line_count(self) -> int:
