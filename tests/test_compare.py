@@ -1,0 +1,491 @@
+"""Comparison stage: every figure checked against answers worked out by hand on small tables."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reportmine.compare import (
+    COLUMNS,
+    DUPLICATE_JACCARD,
+    PRIOR_STRENGTH,
+    Comparison,
+    centrality,
+    compare,
+    cosine,
+    export_graphs,
+    log_odds_dirichlet,
+)
+from reportmine.tables import SCHEMAS
+
+KEYWORDS = ["手卫生", "院感", "护理查房"]
+
+# --- A hand-made corpus: two hospitals and one file without a known hospital -------------------
+#
+# 甲医院 (manifest): a.txt#0, 2020 summary; a.txt#1, 2021 plan.  乙医院 (signature): b.txt#0, 2020 summary.
+# c.txt#0: no hospital, no year, summary -> group "c.txt", group_source "file".
+
+_DOCS = [
+    # doc_id, file, kind, hospital, hospital_source, year
+    ("a.txt#0", "a.txt", "summary", "甲医院", "manifest", 2020),
+    ("a.txt#1", "a.txt", "plan", "甲医院", "manifest", 2021),
+    ("b.txt#0", "b.txt", "summary", "乙医院", "signature", 2020),
+    ("c.txt#0", "c.txt", "summary", None, "unknown", None),
+]
+
+_SECTIONS = [
+    # doc_id, line, title (the whole text: no body), primary theme
+    ("a.txt#0", 2, "护理查房", "nursing_care"),
+    ("a.txt#0", 3, "手卫生，院感", "nursing_care"),
+    ("a.txt#0", 4, "院感督查", "infection_control"),      # nursing_care too, at rank 2
+    ("a.txt#1", 2, "护理查房", "nursing_care"),
+    ("a.txt#1", 3, "人才培养", "talent_training"),
+    ("b.txt#0", 2, "院感，手卫生", "infection_control"),
+    ("b.txt#0", 3, "院感培训", "infection_control"),
+    ("b.txt#0", 4, "院感监测", "infection_control"),
+    ("b.txt#0", 5, "护理查房", "nursing_care"),
+    ("c.txt#0", 2, "人才引进", "talent_training"),
+    ("c.txt#0", 3, "人才培养", "talent_training"),
+]
+
+_MENTIONS = [
+    # doc_id, section line (None: outside sections), line, start, type, text, value, unit, name
+    ("a.txt#0", 2, 2, 10, "quantity", "18小时", 18.0, "小时", None),
+    ("a.txt#0", 3, 3, 30, "quantity", "8小时", 8.0, "小时", None),
+    ("a.txt#0", 3, 9, 90, "activity", "三甲复审", None, None, "三甲复审"),
+    ("a.txt#1", 2, 5, 50, "activity", "三甲复审", None, None, "三甲复审"),
+    ("a.txt#0", None, 1, 2, "quantity", "3项", 3.0, "项", None),           # outside sections: no theme
+    ("b.txt#0", 2, 2, 12, "percent", "95%", 95.0, "%", None),
+    ("b.txt#0", 5, 5, 70, "quantity", "40项", 40.0, "项", None),
+    ("b.txt#0", 5, 5, 80, "date", "2020年", None, None, None),            # not a quantity
+    ("b.txt#0", 3, 3, 40, "activity", "三甲复审", None, None, "三甲复审"),
+    ("c.txt#0", 2, 2, 20, "activity", "护理查房", None, None, "护理查房"),
+]
+
+
+def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(SCHEMAS[name]))
+
+
+def make_tables(docs=_DOCS, sections=_SECTIONS, mentions=_MENTIONS, bodies: dict | None = None) -> dict:
+    bodies = bodies or {}
+    documents = _frame("documents", [
+        {"doc_id": d, "file": f, "doc_index": int(d.split("#")[1]), "kind": k, "hospital": h, "hospital_source": s,
+         "year": y} for d, f, k, h, s, y in docs])
+    section_rows, theme_rows = [], []
+    for d, line, title, theme in sections:
+        sid = f"{d}@L{line}"
+        section_rows.append({"section_id": sid, "doc_id": d, "file": d.split("#")[0], "line": line, "title": title,
+                             "body": bodies.get(d, ""), "primary_theme": theme})
+        theme_rows.append({"section_id": sid, "doc_id": d, "theme": theme, "score": 0.9, "rank": 1, "is_primary": True})
+        if (d, line) == ("a.txt#0", 4):
+            theme_rows.append({"section_id": sid, "doc_id": d, "theme": "nursing_care", "score": 0.4, "rank": 2,
+                               "is_primary": False})
+    mention_rows = [
+        {"mention_id": f"{d}:{start}", "doc_id": d, "section_id": f"{d}@L{sl}" if sl else None,
+         "file": d.split("#")[0], "line": line, "start": start, "type": kind, "text": text, "value": value,
+         "unit": unit, "name": name}
+        for d, sl, line, start, kind, text, value, unit, name in mentions]
+    return {"files": _frame("files", []), "documents": documents, "sections": _frame("sections", section_rows),
+            "mentions": _frame("mentions", mention_rows), "section_themes": _frame("section_themes", theme_rows)}
+
+
+@pytest.fixture(scope="module")
+def comparison() -> Comparison:
+    return compare(make_tables(), keywords=KEYWORDS)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+# --- Groups -----------------------------------------------------------------------------------
+
+
+def test_groups_are_hospitals_else_files(comparison: Comparison) -> None:
+    docs = comparison.documents
+    assert list(docs.doc_id) == ["a.txt#0", "a.txt#1", "b.txt#0", "c.txt#0"]
+    assert list(docs.group) == ["甲医院", "甲医院", "乙医院", "c.txt"]
+    assert list(docs.group_source) == ["manifest", "manifest", "signature", "file"]
+    assert docs.duplicate_of.isna().all()
+    assert list(docs.columns) == [*SCHEMAS["documents"], "group", "group_source", "duplicate_of"]
+
+
+def test_group_by_file() -> None:
+    result = compare(make_tables(), group_by="file", keywords=KEYWORDS)
+    assert list(result.documents.group) == ["a.txt", "a.txt", "b.txt", "c.txt"]
+    assert set(result.documents.group_source) == {"file"}
+
+
+# --- Theme profiles ---------------------------------------------------------------------------
+
+
+def test_theme_profiles_shares_by_hand(comparison: Comparison) -> None:
+    rows = {(r["group"], r["year"], r["theme"]): r for r in _records(comparison.theme_profiles)}
+    # 甲医院 2020 (a.txt#0): nursing 2 of 3 sections, 4+6 of 14 characters; infection 1 of 3, 4 of 14.
+    nursing = rows[("甲医院", 2020, "nursing_care")]
+    assert (nursing["sections"], nursing["chars"], nursing["documents"]) == (2, 10, 1)
+    assert nursing["share_sections"] == pytest.approx(2 / 3, abs=1e-6)
+    assert nursing["share_chars"] == pytest.approx(10 / 14, abs=1e-6)
+    assert nursing["share_documents"] == 1.0
+    infection = rows[("甲医院", 2020, "infection_control")]
+    assert infection["share_sections"] == pytest.approx(1 / 3, abs=1e-6)
+    assert infection["share_chars"] == pytest.approx(4 / 14, abs=1e-6)
+    # 甲医院 2021 (the plan): one nursing and one talent section, half each.
+    assert rows[("甲医院", 2021, "nursing_care")]["share_sections"] == 0.5
+    assert rows[("甲医院", 2021, "talent_training")]["share_sections"] == 0.5
+    # 乙医院 2020: infection 3 of 4.
+    assert rows[("乙医院", 2020, "infection_control")]["share_sections"] == 0.75
+    # c.txt has no year: its row keeps year NA.
+    assert rows[("c.txt", None, "talent_training")]["share_sections"] == 1.0
+    assert len(rows) == 7          # 甲 2020: 2 themes, 甲 2021: 2, 乙 2020: 2, c.txt: 1
+    assert list(comparison.theme_profiles.columns) == list(COLUMNS["theme_profiles"])
+    for (group, year), part in comparison.theme_profiles.groupby(["group", "year"], dropna=False):
+        assert part.share_sections.sum() == pytest.approx(1.0, abs=1e-5), (group, year)
+        assert part.share_chars.sum() == pytest.approx(1.0, abs=1e-5), (group, year)
+    assert "share_sections" in comparison.share_definition and "characters" in comparison.share_definition
+
+
+# --- Distinctive themes and terms: log-odds ratio with an informative Dirichlet prior --------------
+
+
+def _delta(y_i: float, n_i: float, y_j: float, n_j: float, alpha: float, a0: float = PRIOR_STRENGTH) -> float:
+    return math.log((y_i + alpha) / (n_i + a0 - y_i - alpha)) - math.log((y_j + alpha) / (n_j + a0 - y_j - alpha))
+
+
+def test_distinctive_themes_by_hand(comparison: Comparison) -> None:
+    # Pooled counts: 甲 nursing 3, infection 1, talent 1 (n=5); 乙 infection 3, nursing 1 (n=4);
+    # c.txt talent 2 (n=2). N=11; corpus totals nursing 4, infection 4, talent 3.
+    rows = _records(comparison.distinctive_themes)
+    by = {(r["group"], r["theme"]): r for r in rows}
+    alpha = PRIOR_STRENGTH * 4 / 11
+    delta = _delta(3, 5, 1, 6, alpha)
+    assert by[("甲医院", "nursing_care")]["log_odds"] == pytest.approx(delta, abs=1e-6)
+    assert by[("甲医院", "nursing_care")]["z"] == pytest.approx(delta / math.sqrt(1 / (3 + alpha) + 1 / (1 + alpha)),
+                                                               abs=1e-6)
+    assert by[("甲医院", "nursing_care")]["count"] == 3
+    # Each group's most distinctive theme is the one it writes most about; absent themes are negative.
+    firsts = {}
+    for r in rows:
+        firsts.setdefault(r["group"], r["theme"])
+    assert firsts == {"甲医院": "nursing_care", "乙医院": "infection_control", "c.txt": "talent_training"}
+    assert by[("乙医院", "talent_training")]["count"] == 0 and by[("乙医院", "talent_training")]["z"] < 0
+    assert by[("c.txt", "infection_control")]["z"] < 0
+    assert len(rows) == 9          # every group × every theme
+
+
+def test_two_groups_are_mirror_images() -> None:
+    # With two groups the rest of one is the other: δ and z flip sign; symmetric counts mirror across items.
+    rows = log_odds_dirichlet({"a": Counter(x=3, y=1), "b": Counter(x=1, y=3)})
+    by = {(r["group"], r["item"]): r for r in rows}
+    assert by[("a", "x")]["log_odds"] == pytest.approx(-by[("b", "x")]["log_odds"])
+    assert by[("a", "x")]["z"] == pytest.approx(by[("b", "y")]["z"]) and by[("a", "x")]["z"] > 0
+    # α = 100·4/8 = 50 for both items.
+    assert by[("a", "x")]["log_odds"] == pytest.approx(math.log(53 / 51) - math.log(51 / 53), abs=1e-6)
+
+
+def test_log_odds_needs_two_groups_and_two_items() -> None:
+    assert log_odds_dirichlet({"a": Counter(x=3, y=1)}) == []
+    assert log_odds_dirichlet({"a": Counter(x=3), "b": Counter(x=1)}) == []
+    assert log_odds_dirichlet({}) == []
+
+
+def test_distinctive_terms_by_hand(comparison: Comparison) -> None:
+    # Tokens: 甲 护理查房 2, 手卫生 1, 院感 2, 督查 1, 人才培养 1 (n=7); 乙 院感 3, 手卫生 1, 培训 1, 监测 1,
+    # 护理查房 1 (n=7); c.txt 人才引进 1, 人才培养 1 (n=2). N=16; 院感 5 in all.
+    rows = _records(comparison.distinctive_terms)
+    by = {(r["group"], r["term"]): r for r in rows}
+    alpha = PRIOR_STRENGTH * 5 / 16
+    assert by[("乙医院", "院感")]["count"] == 3
+    assert by[("乙医院", "院感")]["log_odds"] == pytest.approx(_delta(3, 7, 2, 9, alpha), abs=1e-6)
+    assert by[("甲医院", "护理查房")]["z"] > 0 and by[("c.txt", "人才引进")]["z"] > 0
+    # Only terms a group uses, at least two characters.
+    assert all(r["count"] > 0 for r in rows)
+    assert {len(r["term"]) >= 2 for r in rows} == {True}
+    assert {r["term"] for r in rows if r["group"] == "c.txt"} == {"人才引进", "人才培养"}
+
+
+
+def test_generic_report_words_are_not_distinctive_terms() -> None:
+    # 工作 and 加强 (data/stopwords.txt) outnumber everything in 乙's titles; they still must not show up.
+    sections = [*_SECTIONS, ("b.txt#0", 6, "加强工作，工作，工作", "infection_control")]
+    rows = _records(compare(make_tables(sections=sections), keywords=KEYWORDS).distinctive_terms)
+    terms = {r["term"] for r in rows}
+    assert "工作" not in terms and "加强" not in terms
+    assert "院感" in terms
+
+# --- Similarity, plans vs summaries -------------------------------------------------------------
+
+
+def test_cosine_of_known_vectors() -> None:
+    assert cosine({"x": 1, "y": 0}, {"y": 5}) == 0.0
+    assert cosine({"x": 2, "y": 2}, {"x": 1, "y": 1}) == 1.0
+    assert cosine({"x": 3, "y": 4}, {"x": 4, "y": 3}) == pytest.approx(24 / 25)
+    assert cosine({}, {"x": 1}) == 0.0
+
+
+def test_similarity_of_theme_profiles(comparison: Comparison) -> None:
+    # 甲 (nursing 3, infection 1, talent 1) · 乙 (infection 3, nursing 1) = 6 / (√11 · √10); 甲 · c.txt = 2 / (√11 · 2).
+    sim = {(r["group_a"], r["group_b"]): r["cosine"] for r in _records(comparison.similarity)}
+    assert sim[("甲医院", "乙医院")] == pytest.approx(6 / math.sqrt(110), abs=1e-6)
+    assert sim[("乙医院", "甲医院")] == sim[("甲医院", "乙医院")]
+    assert sim[("甲医院", "c.txt")] == pytest.approx(1 / math.sqrt(11), abs=1e-6)
+    assert sim[("乙医院", "c.txt")] == 0.0
+    assert len(sim) == 6 and all(a != b for a, b in sim)
+
+
+def test_plan_vs_summary_by_hand(comparison: Comparison) -> None:
+    # Plan (a.txt#1): nursing 1, talent 1. Summaries: nursing 2+1, infection 1+3, talent 2 (9 sections).
+    rows = {r["theme"]: r for r in _records(comparison.plan_vs_summary)}
+    assert rows["nursing_care"]["plan_sections"] == 1 and rows["nursing_care"]["summary_sections"] == 3
+    assert rows["nursing_care"]["difference"] == pytest.approx(1 / 2 - 3 / 9, abs=1e-6)
+    assert rows["infection_control"]["plan_share"] == 0.0
+    assert rows["infection_control"]["summary_share"] == pytest.approx(4 / 9, abs=1e-6)
+    assert rows["talent_training"]["difference"] == pytest.approx(1 / 2 - 2 / 9, abs=1e-6)
+    assert sorted(rows) == ["infection_control", "nursing_care", "talent_training"]
+
+
+# --- Mentions: quantities per theme and first activities ---------------------------------------------
+
+
+def test_quantities_per_theme_and_unit(comparison: Comparison) -> None:
+    rows = _records(comparison.quantities)
+    assert rows == [
+        {"theme": "infection_control", "type": "percent", "unit": "%", "mentions": 1, "total": 95.0,
+         "median": 95.0, "min": 95.0, "max": 95.0},
+        # 18小时 and 8小时 in two nursing sections of 甲.
+        {"theme": "nursing_care", "type": "quantity", "unit": "小时", "mentions": 2, "total": 26.0,
+         "median": 13.0, "min": 8.0, "max": 18.0},
+        # 40项 in 乙's nursing section; 3项 outside any section has no theme and is left out.
+        {"theme": "nursing_care", "type": "quantity", "unit": "项", "mentions": 1, "total": 40.0,
+         "median": 40.0, "min": 40.0, "max": 40.0},
+    ]
+
+
+def test_first_activities(comparison: Comparison) -> None:
+    rows = _records(comparison.first_activities)
+    assert rows == [
+        # Sorted by group: 甲 mentions 三甲复审 in 2021 (plan) and 2020 (summary, line 9): first 2020.
+        {"group": "c.txt", "activity": "护理查房", "first_year": None, "doc_id": "c.txt#0", "line": 2, "documents": 1},
+        {"group": "乙医院", "activity": "三甲复审", "first_year": 2020, "doc_id": "b.txt#0", "line": 3, "documents": 1},
+        {"group": "甲医院", "activity": "三甲复审", "first_year": 2020, "doc_id": "a.txt#0", "line": 9, "documents": 2},
+    ]
+
+
+# --- Near duplicates --------------------------------------------------------------------------------
+
+TEMPLATE = ("一年来，在院党委的正确领导下，{name}全体医务人员紧紧围绕年初制定的工作目标，以创建二级甲等医院为契机，"
+            "狠抓医疗质量和医疗安全，全年完成门急诊{a}人次，出院病人{b}人次，开展新技术{c}项，组织业务培训{d}小时，"
+            "护理人员三基考核合格率达{e}%，院内感染发生率控制在{f}%以下，各项工作取得了较好成绩。")
+OTHER = ("今年我院认真贯彻落实上级卫生行政部门的工作部署，以预防接种和妇幼保健为重点，加强公共卫生服务能力建设，"
+         "规范儿童计划免疫门诊管理，完善孕产妇系统管理档案，全面完成了各项公共卫生指标，群众满意度进一步提高。")
+
+
+def _duplicate_tables() -> dict:
+    docs = [("d1.txt#0", "d1.txt", "summary", "甲医院", "manifest", 2016),
+            ("d2.txt#0", "d2.txt", "summary", "乙医院", "manifest", 2016),
+            ("d3.txt#0", "d3.txt", "summary", "丙医院", "manifest", 2016)]
+    sections = [("d1.txt#0", 2, "加强医疗质量管理", "medical_quality_safety"),
+                ("d2.txt#0", 2, "加强医疗质量管理", "medical_quality_safety"),
+                ("d3.txt#0", 2, "公共卫生服务", "public_health")]
+    bodies = {"d1.txt#0": TEMPLATE.format(name="甲医院", a=52341, b=6120, c=12, d=18, e=96, f=3),
+              "d2.txt#0": TEMPLATE.format(name="乙县人民医院", a=31877, b=4020, c=40, d=24, e=98.5, f=2.5),
+              "d3.txt#0": OTHER}
+    return make_tables(docs, sections, [], bodies)
+
+
+def test_template_copy_flagged_and_not_counted_twice() -> None:
+    result = compare(_duplicate_tables(), keywords=KEYWORDS)
+    pairs = _records(result.near_duplicates)
+    assert [(p["doc_a"], p["doc_b"], p["group_a"], p["group_b"]) for p in pairs] == [
+        ("d1.txt#0", "d2.txt#0", "甲医院", "乙医院")]
+    assert DUPLICATE_JACCARD <= pairs[0]["similarity"] < 1.0
+    assert pairs[0]["similarity"] == pytest.approx(0.91, abs=0.01)     # the figure quoted beside the threshold
+    assert list(result.documents.duplicate_of.fillna("")) == ["", "d1.txt#0", ""]
+    # The copy is out of every count: 乙医院 has no profile, no similarity and no distinctive themes.
+    assert set(result.theme_profiles.group) == {"甲医院", "丙医院"}
+    assert "乙医院" not in set(result.similarity.group_a) | set(result.distinctive_themes.group)
+    assert result.plan_vs_summary.summary_sections.sum() == 2
+
+
+def test_short_documents_are_never_duplicates() -> None:
+    # Identical two-section documents with little text: a title shared by chance is no copy.
+    docs = [("x.txt#0", "x.txt", "plan", None, "unknown", None), ("y.txt#0", "y.txt", "plan", None, "unknown", None)]
+    sections = [("x.txt#0", 2, "护理查房", "nursing_care"), ("y.txt#0", 2, "护理查房", "nursing_care")]
+    result = compare(make_tables(docs, sections, []), keywords=KEYWORDS)
+    assert result.near_duplicates.empty and result.documents.duplicate_of.isna().all()
+
+
+def test_copies_of_a_copy_point_at_the_original() -> None:
+    tables = _duplicate_tables()
+    extra = tables["documents"].iloc[[1]].assign(doc_id="d4.txt#0", file="d4.txt", hospital="丁医院")
+    tables["documents"] = pd.concat([tables["documents"], extra], ignore_index=True)
+    section = tables["sections"].iloc[[1]].assign(section_id="d4.txt#0@L2", doc_id="d4.txt#0", file="d4.txt")
+    tables["sections"] = pd.concat([tables["sections"], section], ignore_index=True)
+    result = compare(tables, keywords=KEYWORDS)
+    assert list(result.documents.duplicate_of.fillna("")) == ["", "d1.txt#0", "", "d1.txt#0"]
+    assert [(p["doc_a"], p["doc_b"]) for p in _records(result.near_duplicates)] == [
+        ("d1.txt#0", "d2.txt#0"), ("d1.txt#0", "d4.txt#0"), ("d2.txt#0", "d4.txt#0")]
+
+
+# --- Networks ---------------------------------------------------------------------------------------
+
+
+def test_theme_cooccurrence_graph(comparison: Comparison) -> None:
+    graph = comparison.graphs["theme_cooccurrence"]
+    # Theme sets per document (any rank): a#0 {nursing, infection}, a#1 {nursing, talent}, b#0 {infection,
+    # nursing}, c#0 {talent}. Only a#0's line 4 holds both nursing and infection within one section.
+    assert sorted(graph.nodes) == ["infection_control", "nursing_care", "talent_training"]
+    edges = {tuple(sorted((u, v))): d for u, v, d in graph.edges(data=True)}
+    assert edges == {("infection_control", "nursing_care"): {"weight": 2, "sections": 1},
+                     ("nursing_care", "talent_training"): {"weight": 1, "sections": 0}}
+    assert graph.nodes["nursing_care"] == {"kind": "theme", "sections": 4}
+
+
+def test_activity_group_graph_is_bipartite(comparison: Comparison) -> None:
+    graph = comparison.graphs["activity_group"]
+    assert {n: d["bipartite"] for n, d in graph.nodes(data=True)} == {
+        "c.txt": 0, "乙医院": 0, "甲医院": 0, "三甲复审": 1, "护理查房": 1}
+    assert {n for n, d in graph.nodes(data=True) if d["kind"] == "group"} == {"c.txt", "乙医院", "甲医院"}
+    assert graph["甲医院"]["三甲复审"] == {"weight": 2, "documents": 2}
+    assert graph["乙医院"]["三甲复审"]["weight"] == 1 and graph["c.txt"]["护理查房"]["weight"] == 1
+    assert nx.is_bipartite(graph)
+
+
+def test_keyword_cooccurrence_graph(comparison: Comparison) -> None:
+    graph = comparison.graphs["keyword_cooccurrence"]
+    # Sections: 院感 in 5, 护理查房 in 3, 手卫生 in 2; 手卫生 and 院感 share a#0 L3 and b#0 L2.
+    assert dict(graph.nodes(data="sections")) == {"院感": 5, "护理查房": 3, "手卫生": 2}
+    assert [(*sorted((u, v)), d["weight"]) for u, v, d in graph.edges(data=True)] == [("手卫生", "院感", 2)]
+
+
+def test_centrality_by_hand() -> None:
+    path = nx.Graph()
+    path.add_edge("a", "b", weight=2)
+    path.add_edge("b", "c", weight=1)
+    rows = {r["node"]: r for r in _records(centrality({"p": path}))}
+    assert (rows["b"]["degree"], rows["b"]["weighted_degree"], rows["b"]["betweenness"]) == (2, 3.0, 1.0)
+    assert rows["a"]["betweenness"] == 0.0 and rows["a"]["weighted_degree"] == 2.0
+    assert rows["b"]["eigenvector"] > rows["a"]["eigenvector"] > rows["c"]["eigenvector"] > 0
+
+
+def test_eigenvector_never_crashes_on_tiny_or_disconnected_graphs(comparison: Comparison) -> None:
+    single = nx.Graph()
+    single.add_node("x", kind="theme")
+    isolated = nx.Graph()
+    isolated.add_nodes_from(["x", "y"])
+    split = nx.Graph([("a", "b"), ("c", "d"), ("d", "e")])
+    star = nx.star_graph(4)                                   # bipartite: plain power iteration oscillates
+    table = centrality({"empty": nx.Graph(), "single": single, "isolated": isolated, "split": split, "star": star})
+    assert set(table.graph) == {"single", "isolated", "split", "star"}
+    assert table.loc[table.graph.isin(["single", "isolated"]), "eigenvector"].eq(0.0).all()
+    star_rows = table[table.graph == "star"].set_index("node")
+    assert star_rows.loc["0", "eigenvector"] > star_rows.loc["1", "eigenvector"]
+    assert table.eigenvector.notna().all()
+    # Each component is scored on its own: the pair a–b gets 1/√2 each, the path c–d–e peaks at d.
+    split_rows = table[table.graph == "split"].set_index("node").eigenvector
+    assert split_rows["a"] == split_rows["b"] == pytest.approx(1 / math.sqrt(2), abs=1e-5)
+    assert split_rows["d"] > split_rows["c"] > 0
+    assert split_rows["c"] == pytest.approx(split_rows["e"], abs=1e-6)
+    assert list(comparison.centrality.columns) == list(COLUMNS["centrality"])
+    assert set(comparison.centrality.graph) == {"theme_cooccurrence", "activity_group", "keyword_cooccurrence"}
+    kinds = comparison.centrality.set_index(["graph", "node"]).kind
+    assert kinds[("activity_group", "甲医院")] == "group" and kinds[("activity_group", "三甲复审")] == "activity"
+
+
+# --- Export -----------------------------------------------------------------------------------------
+
+
+def test_export_round_trip(tmp_path: Path, comparison: Comparison) -> None:
+    graphs = dict(comparison.graphs)
+    odd = nx.Graph()
+    odd.add_node("a", kind=None, score=float("nan"), n=3)
+    odd.add_edge("a", 2, weight=1.5, note=None)
+    graphs["odd"] = odd
+    written = export_graphs(graphs, tmp_path / "graphs")
+    names = sorted(p.name for p in (tmp_path / "graphs").iterdir())
+    assert names == sorted(p.name for p in written)          # nothing else, no temporary files
+    assert len(written) == 2 * len(graphs)
+    for name, graph in comparison.graphs.items():
+        for reader, suffix in ((nx.read_gexf, "gexf"), (nx.read_graphml, "graphml")):
+            back = reader(tmp_path / "graphs" / f"{name}.{suffix}")
+            assert sorted(back.nodes) == sorted(graph.nodes), (name, suffix)
+            weights = {tuple(sorted((u, v))): float(d["weight"]) for u, v, d in back.edges(data=True)}
+            assert weights == {tuple(sorted((u, v))): float(d["weight"]) for u, v, d in graph.edges(data=True)}
+            kinds = {n: d.get("kind") for n, d in back.nodes(data=True)}
+            assert kinds == {n: d["kind"] for n, d in graph.nodes(data=True)}
+    back = nx.read_graphml(tmp_path / "graphs" / "odd.graphml")
+    assert back.nodes["a"]["kind"] == "" and back["a"]["2"]["note"] == ""
+    # Same graphs, same bytes (GEXF carries no date).
+    first = {p.name: p.read_bytes() for p in written}
+    again = export_graphs(graphs, tmp_path / "graphs")
+    assert {p.name: p.read_bytes() for p in again} == first
+
+
+# --- Empty input, determinism ------------------------------------------------------------------------
+
+
+def _empty_tables() -> dict:
+    return {name: pd.DataFrame(columns=list(columns)) for name, columns in SCHEMAS.items()}
+
+
+@pytest.mark.parametrize("tables", [
+    _empty_tables(),
+    {},                                                        # no tables at all
+    {**make_tables(), "mentions": _frame("mentions", [])},     # sections but no mentions
+    {**make_tables(), "section_themes": _frame("section_themes", [])},   # no classify stage
+], ids=["empty", "missing", "no-mentions", "no-themes"])
+def test_empty_inputs_give_empty_results(tables: dict, tmp_path: Path) -> None:
+    result = compare(tables, keywords=KEYWORDS)
+    for name, columns in COLUMNS.items():
+        assert list(getattr(result, name).columns) == list(columns), name
+    assert set(result.graphs) == {"theme_cooccurrence", "activity_group", "keyword_cooccurrence"}
+    assert len(export_graphs(result.graphs, tmp_path)) == 6
+    if not len(tables.get("mentions", [])):
+        assert result.quantities.empty and result.first_activities.empty
+        assert result.graphs["activity_group"].number_of_nodes() == 0
+    if not len(tables.get("sections", [])):
+        assert result.theme_profiles.empty and result.similarity.empty and result.centrality.empty
+
+
+def test_without_themes_every_section_is_other() -> None:
+    tables = make_tables()
+    tables["section_themes"] = _frame("section_themes", [])
+    tables["sections"]["primary_theme"] = None
+    result = compare(tables, keywords=KEYWORDS)
+    assert set(result.theme_profiles.theme) == {"other"}
+    assert result.distinctive_themes.empty       # one item: nothing to contrast
+
+
+def test_same_input_same_output() -> None:
+    first, second = compare(make_tables(), keywords=KEYWORDS), compare(make_tables(), keywords=KEYWORDS)
+    for name in COLUMNS:
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
+    pd.testing.assert_frame_equal(first.documents, second.documents)
+    # Shuffling the theme rows of the tables changes nothing.
+    tables = make_tables()
+    tables["section_themes"] = tables["section_themes"].iloc[::-1].reset_index(drop=True)
+    third = compare(tables, keywords=KEYWORDS)
+    for name in COLUMNS:
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(third, name))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcd"), st.dictionaries(st.sampled_from("wxyz"), st.integers(0, 30)),
+                       max_size=4))
+def test_log_odds_properties(raw: dict) -> None:
+    counts = {g: Counter(c) for g, c in raw.items()}
+    rows = log_odds_dirichlet(counts)
+    for r in rows:
+        assert math.isfinite(r["log_odds"]) and math.isfinite(r["z"])
+        assert (r["log_odds"] > 0) == (r["z"] > 0)
+    # Sorted by group, then z descending.
+    keys = [(r["group"], -r["z"]) for r in rows]
+    assert keys == sorted(keys)
