@@ -1,13 +1,18 @@
-"""Corpus runs: every input accounted for, bad files never stop a run, any --jobs gives the same result."""
+"""Corpus runs: every input accounted for, bad files never stop a run, any --jobs gives the same bytes, crashes resume."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import reportmine
-from reportmine.pipeline import RunOptions, process_file, run_files
+from reportmine import pipeline
+from reportmine.pipeline import RunOptions, process_file, run_files, tabulate
+from reportmine.tables import SCHEMAS, build_tables, load_tables, write_tables
 
 PARSE_ONLY = RunOptions(stages=("parse",))
 
@@ -103,3 +108,146 @@ def test_cache_is_keyed_by_content_and_options(tmp_path: Path) -> None:
     changed = process_file(copy, PARSE_ONLY, cache)
     assert changed.sha256 != first.sha256 and "健康医院" in changed.parsed.text
     assert len(list(cache.glob("*.pickle"))) == 2
+
+
+# --- Streamed corpus runs (tabulate): partitions, identical bytes, crashes ---------------------------------------
+
+PARTITION = 40_000  # bytes: cuts the 165 kB sample corpus into several partitions
+
+
+def table_files(out: Path) -> dict[str, bytes]:
+    """Every published table file of an output folder (flat Parquet/CSV and the parts), by relative path.
+
+    Hidden names (``.cache``, a run's staging folder, temporary files) are not tables.
+    """
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.suffix in (".parquet", ".csv") and not any(x.startswith(".") for x in p.relative_to(out).parts)}
+
+
+def test_streamed_tables_are_byte_identical_for_any_jobs(mixed_corpus: list[Path], tmp_path: Path) -> None:
+    one = tabulate(mixed_corpus, tmp_path / "one", jobs=1, partition_bytes=PARTITION)
+    two = tabulate(mixed_corpus, tmp_path / "two", jobs=2, partition_bytes=PARTITION)
+    assert one == two
+    assert one["files"] == 9 and one["ok"] == 5 and one["partitions"] >= 3
+    files = table_files(tmp_path / "one")
+    assert files == table_files(tmp_path / "two")
+    assert {f"tables/{name}/part-{i:05d}.parquet" for name in SCHEMAS for i in range(one["partitions"])} <= set(files)
+    assert not [p for p in (tmp_path / "one").iterdir() if p.name.startswith(".")], "staging or temporary files left"
+
+
+def test_streamed_tables_are_the_tables_built_in_memory(mixed_corpus: list[Path], tmp_path: Path) -> None:
+    summary = tabulate(mixed_corpus, tmp_path / "streamed", jobs=2, partition_bytes=PARTITION)
+    expected = build_tables(run_files(mixed_corpus))
+    stored = load_tables(tmp_path / "streamed")
+    for name in SCHEMAS:
+        pd.testing.assert_frame_equal(stored[name], expected[name], obj=name)
+    assert (summary["documents"], summary["sections"], summary["mentions"]) == tuple(
+        len(expected[name]) for name in ("documents", "sections", "mentions"))
+    # CSV does not depend on how rows were cut into parts: streamed and in-memory files are the same bytes.
+    write_tables(expected, tmp_path / "memory")
+    for name in SCHEMAS:
+        assert (tmp_path / "streamed" / f"{name}.csv").read_bytes() == (tmp_path / "memory" / f"{name}.csv").read_bytes()
+
+
+def test_tables_hold_no_run_timings(tmp_path: Path) -> None:
+    # A resumed run reuses cached results with the first run's timings; tables must not depend on them.
+    corpus = sorted(reportmine.sample_corpus().glob("*.txt"))[:2]
+    tabulate(corpus, tmp_path / "a", options=PARSE_ONLY, cache_dir=tmp_path / "cache")
+    tabulate(corpus, tmp_path / "b", options=PARSE_ONLY)
+    tabulate(corpus, tmp_path / "c", options=PARSE_ONLY, cache_dir=tmp_path / "cache")
+    assert table_files(tmp_path / "a") == table_files(tmp_path / "b") == table_files(tmp_path / "c")
+    assert "seconds" not in SCHEMAS["files"]
+
+
+@given(st.lists(st.integers(0, 5000), max_size=40), st.integers(1, 6000))
+def test_partitions_cover_the_inputs_in_order(sizes: list[int], target: int) -> None:
+    files = [f"f{i}" for i in range(len(sizes))]
+    size_of = dict(zip(files, sizes, strict=True))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "_file_size", size_of.__getitem__)
+        chunks = pipeline._partition(files, target)
+    assert [f for chunk in chunks for f in chunk] == files and chunks
+    for chunk in chunks[:-1]:  # every partition but the last is as small as reaches the target
+        assert sum(size_of[f] for f in chunk) >= target > sum(size_of[f] for f in chunk[:-1])
+
+
+_SLOW_CLI = """
+import sys, time
+import reportmine.parsing
+from reportmine.cli import main
+
+real = reportmine.parsing.parse_file
+def slow(path):
+    time.sleep(0.2)  # slow enough to be killed between files
+    return real(path)
+reportmine.parsing.parse_file = slow
+sys.argv = ["reportmine", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_killed_run_leaves_whole_tables_and_resume_finishes_it(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from typer.testing import CliRunner
+
+    import reportmine.parsing
+    from reportmine.cli import app
+
+    sample = sorted(reportmine.sample_corpus().glob("*.txt"))
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for i in range(12):  # distinct bytes, so each file has its own cache entry
+        (folder / f"r{i:02d}.txt").write_bytes(sample[i % len(sample)].read_bytes() + f"\n附件{i}\n".encode())
+    out, cache = tmp_path / "out", tmp_path / "out" / ".cache"
+    args = ["analyze", str(folder), "--jobs", "1", "--no-progress"]
+    assert CliRunner().invoke(app, [*args[:1], str(folder / "r00.txt"), *args[2:], "-o", str(out)]).exit_code == 0
+    before = table_files(out)  # a previous complete run
+
+    run = subprocess.Popen([sys.executable, "-c", _SLOW_CLI, *args, "-o", str(out)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(cache.glob("*.pickle"))) < 3 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    done = len(list(cache.glob("*.pickle")))
+    assert 3 <= done < 12, "the run was not killed mid-way"
+    assert table_files(out) == before, "a killed run changed or half-wrote the published tables"
+
+    real_parse = reportmine.parsing.parse_file
+    calls: list[str] = []
+    monkeypatch.setattr(reportmine.parsing, "parse_file", lambda path: (calls.append(str(path)), real_parse(path))[1])
+    resumed = CliRunner().invoke(app, [*args, "-o", str(out), "--resume"])
+    assert resumed.exit_code == 0, resumed.stderr
+    assert len(calls) == 12 - done
+    assert CliRunner().invoke(app, [*args, "-o", str(tmp_path / "fresh")]).exit_code == 0
+    assert table_files(out) == table_files(tmp_path / "fresh")
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "cache, staging or temporary files left"
+
+
+def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = sorted(reportmine.sample_corpus().glob("*.txt"))
+    tabulate(corpus[:1], tmp_path, options=PARSE_ONLY)
+    before = table_files(tmp_path)
+    real_to_csv = pd.DataFrame.to_csv
+    calls: list[int] = []
+
+    def interrupted(self, *args, **kwargs):  # the run is stopped halfway through writing the first CSV file
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_to_csv(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
+    assert table_files(tmp_path) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".tables.partial"]
+    monkeypatch.undo()
+    (tmp_path / ".sections.parquet.x1y2").write_bytes(b"PAR1")  # what a SIGKILL mid-write leaves
+    tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

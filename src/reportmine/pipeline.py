@@ -18,6 +18,12 @@ never raises for a bad input; it returns a :class:`FileResult` whose status
 and error go into the run's manifest. :func:`run_files` maps it over many
 files, in a process pool when ``jobs > 1``, always returning results in input
 order so that any ``jobs`` gives identical output.
+
+A corpus run streams (:func:`tabulate`, used by :func:`analyze`): stages 1-8
+run per partition of consecutive files, in a process pool or on a Dask
+cluster, each partition writing its own table parts; only counts come back.
+Memory is bounded by the partition size, and the tables depend on the inputs
+only, never on ``jobs`` or the engine.
 """
 
 from __future__ import annotations
@@ -25,9 +31,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -137,6 +143,8 @@ def process_file(
     path: str | os.PathLike[str],
     options: RunOptions | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    name: str | None = None,
 ) -> FileResult:
     """Run the per-file stages on one input. Never raises for a bad input.
 
@@ -149,12 +157,17 @@ def process_file(
     version and options is loaded instead of recomputed, and new ``ok``
     results are stored there as soon as they are done: a crashed run resumes
     where it stopped.
+
+    ``name`` is the input as the user gave it, when ``path`` is where it is
+    read from (a cluster worker reads a relative input under the client's
+    folder); results, errors and tables say ``name``. Default: ``path``.
     """
     from .parsing import parse_file
 
     options = options or RunOptions()
     started = time.perf_counter()
-    name = str(path)
+    source = str(path)
+    name = source if name is None else name
     sha256, size = _hash_file(Path(path))
     key = _cache_key(sha256, options) if cache_dir is not None and sha256 else None
     if key is not None:
@@ -162,6 +175,8 @@ def process_file(
         if cached is not None:
             return cached
     result = _run_stages(path, name, options, sha256, size, started, parse_file)
+    if result.error and source != name:
+        result = replace(result, error=result.error.replace(source, name))
     if key is not None and result.ok:
         _store_cached(Path(cache_dir), key, result)
     return result
@@ -233,6 +248,220 @@ def run_files(
                 yield result
 
 
+Engine = Literal["local", "dask"]
+ENGINES: tuple[Engine, ...] = ("local", "dask")
+
+#: Input bytes per partition of a streamed run (:func:`tabulate`): a worker
+#: holds one partition's results and tables at a time, so this, not the
+#: corpus, sets its memory (about 25 MB per MB of input with every stage,
+#: measured on 1 MB of benchmarks/corpus_gen.py reports, on top of the ~400 MB
+#: a worker's models take). Small corpora get smaller partitions, at least
+#: _MIN_PARTITIONS of them down to _MIN_PARTITION_BYTES, so every core has work.
+PARTITION_BYTES = 1_000_000
+_MIN_PARTITION_BYTES = 32_000
+_MIN_PARTITIONS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Partition:
+    """A run's unit of work: consecutive inputs whose tables become part ``index``."""
+
+    index: int
+    paths: tuple[str, ...]
+    options: RunOptions
+    parts_dir: str
+    cache_dir: str | None = None
+    base: str | None = None  # folder relative inputs are read from (the client's, on a cluster)
+
+
+@dataclass(frozen=True, slots=True)
+class _PartitionDone:
+    """What a worker sends back: manifest fields of each file and row counts, never the rows."""
+
+    index: int
+    files: tuple[FileResult, ...]
+    documents: int
+    sections: int
+    mentions: int
+
+
+def _manifest_row(result: FileResult) -> FileResult:
+    return replace(result, parsed=None, mentions=(), themes=None)
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # it will fail with a named error when processed
+
+
+def _partition(files: Sequence[str], partition_bytes: int | None) -> list[tuple[str, ...]]:
+    """Consecutive runs of inputs of about ``partition_bytes`` each; depends on the inputs only, never on jobs."""
+    sizes = [_file_size(f) for f in files]
+    target = partition_bytes or min(PARTITION_BYTES, max(_MIN_PARTITION_BYTES, sum(sizes) // _MIN_PARTITIONS))
+    chunks: list[tuple[str, ...]] = []
+    current: list[str] = []
+    filled = 0
+    for path, size in zip(files, sizes, strict=True):
+        current.append(path)
+        filled += size
+        if filled >= target:
+            chunks.append(tuple(current))
+            current, filled = [], 0
+    if current or not chunks:  # an empty corpus still gets (empty) tables
+        chunks.append(tuple(current))
+    return chunks
+
+
+def _tabulate_partition(
+    part: _Partition,
+    manifest: Any = None,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> _PartitionDone:
+    """Stages 1-8 on one partition, in whichever process or cluster worker runs it; writes its table parts."""
+    from .tables import build_tables, write_part
+
+    results = []
+    for name in part.paths:
+        source = os.path.join(part.base, name) if part.base else name
+        result = process_file(source, part.options, part.cache_dir, name=name)
+        if on_result:
+            on_result(_manifest_row(result))
+        results.append(result)
+    tables = build_tables(results, manifest)
+    write_part(tables, part.parts_dir, part.index)
+    return _PartitionDone(part.index, tuple(_manifest_row(r) for r in results), len(tables["documents"]),
+                          len(tables["sections"]), len(tables["mentions"]))
+
+
+def _run_local(parts, manifest, jobs, on_result, collect) -> None:
+    if jobs == 1 or len(parts) == 1:
+        for part in parts:
+            collect(_tabulate_partition(part, manifest, on_result))
+        return
+    from concurrent.futures import as_completed
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(parts))) as pool:
+        futures = [pool.submit(_tabulate_partition, part, manifest) for part in parts]
+        try:
+            for future in as_completed(futures):
+                done = future.result()
+                for row in done.files if on_result else ():
+                    on_result(row)
+                collect(done)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+
+
+def _run_dask(parts, manifest, jobs, scheduler, on_result, collect) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ReportmineError("engine 'dask' needs dask.distributed: pip install 'reportmine[dask]'") from None
+    import logging
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        if scheduler:
+            try:
+                client = stack.enter_context(Client(scheduler))
+            except (OSError, TimeoutError) as exc:
+                raise ReportmineError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        else:
+            cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                                       dashboard_address=":0", silence_logs=logging.ERROR))
+            client = stack.enter_context(Client(cluster))
+        if manifest is not None:
+            manifest = client.scatter(manifest, broadcast=True)  # once per worker, not once per task
+        futures = client.map(_tabulate_partition, parts, manifest=manifest, pure=False)
+        for future in as_completed(futures):
+            done = future.result()
+            future.release()
+            for row in done.files if on_result else ():
+                on_result(row)
+            collect(done)
+
+
+def tabulate(
+    paths: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    options: RunOptions | None = None,
+    manifest: Any = None,
+    jobs: int = 1,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+    on_result: Callable[[FileResult], None] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    partition_bytes: int | None = None,
+) -> dict[str, Any]:
+    """Stages 1-8 over a corpus, streamed: the tables go to ``out_dir`` part by part, never all in memory.
+
+    The inputs are cut into partitions of consecutive files (about
+    :data:`PARTITION_BYTES` of input each). A worker runs the per-file stages
+    on one partition, builds its tables and writes them as
+    ``OUT/tables/<name>/part-<index>.parquet``; only each file's manifest
+    fields and row counts come back. The flat files (``OUT/<name>.parquet``,
+    ``.csv``, ``reportmine.duckdb``) are then assembled part by part. So
+    memory depends on the partition size, not on the corpus, and the output
+    depends on the inputs only: any ``jobs`` and either engine give
+    byte-identical tables.
+
+    Args:
+        paths: the input files, in the order the tables list them.
+        out_dir: output folder (on a cluster, a folder every worker can write to).
+        options: the per-file stages to run.
+        manifest: a :class:`~reportmine.metadata.Manifest` of document metadata.
+        jobs: processes (local) or LocalCluster workers (dask without
+            ``scheduler``); 0 or less: all cores.
+        engine: ``local`` (a process pool) or ``dask`` (dask.distributed).
+        scheduler: address of a running Dask scheduler (``tcp://host:8786``);
+            without it, ``dask`` starts a LocalCluster of ``jobs`` workers.
+        on_result: called with each file's manifest fields (``parsed`` is
+            ``None``) as its partition completes (per file with ``jobs=1``).
+        cache_dir: per-file result cache, for resuming after a crash (see :func:`process_file`).
+        partition_bytes: input bytes per partition (default: see :data:`PARTITION_BYTES`).
+
+    Returns:
+        Counts of the run: files, ok, failed, documents, sections, mentions, partitions.
+
+    >>> tabulate(["corpus/002_79988078600ed0aa.txt"], "out", jobs=2)  # doctest: +SKIP
+    {'files': 1, 'ok': 1, 'failed': 0, 'documents': 1, 'sections': 17, 'mentions': 40, 'partitions': 1}
+    """
+    from .tables import finish_tables, start_parts
+
+    if engine not in ENGINES:
+        raise ReportmineError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    if scheduler and engine != "dask":
+        raise ReportmineError("a scheduler address needs engine 'dask'")
+    if jobs <= 0:
+        jobs = os.cpu_count() or 1
+    out = Path(out_dir).absolute()  # workers may run elsewhere: every path they get is absolute
+    out.mkdir(parents=True, exist_ok=True)
+    staging = start_parts(out)
+    cache = str(Path(cache_dir).absolute()) if cache_dir is not None else None
+    base = os.getcwd() if engine == "dask" else None
+    options = options or RunOptions()
+    parts = [_Partition(index, chunk, options, str(staging), cache, base)
+             for index, chunk in enumerate(_partition([str(p) for p in paths], partition_bytes))]
+    summary = dict.fromkeys(("files", "ok", "failed", "documents", "sections", "mentions"), 0)
+
+    def collect(done: _PartitionDone) -> None:  # counts only: the client holds nothing per file
+        ok = sum(r.ok for r in done.files)
+        for key, value in (("files", len(done.files)), ("ok", ok), ("failed", len(done.files) - ok),
+                           ("documents", done.documents), ("sections", done.sections), ("mentions", done.mentions)):
+            summary[key] += value
+
+    if engine == "dask":
+        _run_dask(parts, manifest, jobs, scheduler, on_result, collect)
+    else:
+        _run_local(parts, manifest, jobs, on_result, collect)
+    finish_tables(staging, out)
+    return {**summary, "partitions": len(parts)}
+
+
 @dataclass
 class Analysis:
     """A corpus analysis: tables, comparisons and a summary, ready to explore or write.
@@ -240,14 +469,16 @@ class Analysis:
     Attributes:
         tables: the tidy tables of :mod:`reportmine.tables` (``files``,
             ``documents``, ``sections``, ``mentions``, ``section_themes``) as
-            pandas DataFrames.
+            pandas DataFrames; after :func:`analyze`, a
+            :class:`~reportmine.tables.StoredTables` reading each from the
+            folder the run streamed it to.
         comparison: the :class:`reportmine.compare.Comparison` of the corpus.
         summary: counts and timings of the run (files, ok, failed, documents,
-            sections, mentions, seconds).
+            sections, mentions, partitions, seconds).
         run_info: versions and settings, written beside every output.
     """
 
-    tables: dict[str, Any]
+    tables: Mapping[str, Any]
     comparison: Any
     summary: dict[str, Any]
     run_info: dict[str, Any]
@@ -266,17 +497,25 @@ class Analysis:
         raise AttributeError(name)
 
     def write(self, out_dir: str | os.PathLike[str]) -> dict[str, list[Path]]:
-        """Write tables (Parquet, CSV, DuckDB), graphs (GEXF, GraphML), the report and run.json."""
+        """Write tables (Parquet, CSV, DuckDB), graphs (GEXF, GraphML), the report and run.json.
+
+        Tables a run already streamed to ``out_dir`` stay as they are; streamed
+        to another folder, they are copied; tables in memory are written.
+        """
         import json
 
         from .compare import export_graphs
         from .report import render_report, write_report
-        from .tables import _atomic_path, write_tables
+        from .tables import StoredTables, _atomic_path, copy_tables, write_tables
 
         out = Path(out_dir)
-        written = write_tables(self.tables, out)
+        out.mkdir(parents=True, exist_ok=True)
+        if isinstance(self.tables, StoredTables) and not self.tables.modified:
+            written = copy_tables(self.tables.directory, out)
+        else:
+            written = write_tables(self.tables, out)
         written["graphs"] = list(export_graphs(self.comparison.graphs, out / "graphs"))
-        html = render_report(self.tables, self.comparison, title="reportmine report", run_info=self.run_info)
+        html = render_report(dict(self.tables), self.comparison, title="reportmine report", run_info=self.run_info)
         written["report"] = [write_report(html, out)]
         target = out / "run.json"
         tmp = _atomic_path(target)
@@ -295,6 +534,9 @@ def analyze(
     jobs: int = 1,
     on_result: Callable[[FileResult], None] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    engine: Engine = "local",
+    scheduler: str | None = None,
 ) -> Analysis:
     """Run the whole pipeline on a corpus and compare its hospitals.
 
@@ -303,22 +545,30 @@ def analyze(
         meta: optional manifest CSV (file[, document] -> hospital, region, level, year, extras).
         taxonomy: optional theme taxonomy TOML (default: the shipped one).
         jobs: worker processes for the per-file stages (0: all cores).
-        on_result: called with each file's result as it is done (progress).
+        on_result: called with each file's manifest fields as it is done (progress).
         cache_dir: keep each file's result here as soon as it is done, and
             reuse results already there (``--resume`` after a crash).
+        out: folder the tables are streamed to (see :func:`tabulate`);
+            default: a temporary folder removed with the analysis.
+        engine: ``local`` (process pool) or ``dask`` (dask.distributed cluster).
+        scheduler: Dask scheduler address; without it ``dask`` starts a LocalCluster of ``jobs`` workers.
 
     Returns:
         An :class:`Analysis`; ``analysis.write(out_dir)`` writes every output.
 
     >>> analysis = analyze()  # doctest: +SKIP
     >>> analysis.documents[["doc_id", "kind", "hospital"]].head()  # doctest: +SKIP
+    >>> analyze(["reports/"], out="out", engine="dask", scheduler="tcp://head:8786")  # doctest: +SKIP
     """
+    import shutil
+    import tempfile
+
     from . import __version__
     from .compare import compare
     from .metadata import Manifest
     from .reading import iter_input_paths
     from .samples import sample_corpus
-    from .tables import build_tables
+    from .tables import StoredTables
 
     started = time.perf_counter()
     if paths is None:
@@ -328,23 +578,28 @@ def analyze(
     manifest = Manifest.load(meta) if meta else None
     files = list(iter_input_paths(paths))
     options = RunOptions(taxonomy=str(taxonomy) if taxonomy else None)
-    results = list(run_files(files, options, jobs=jobs, on_result=on_result, cache_dir=cache_dir))
-    tables = build_tables(results, manifest)
-    comparison = compare(tables)
-    summary = {
-        "files": len(results),
-        "ok": sum(r.ok for r in results),
-        "failed": sum(not r.ok for r in results),
-        "documents": len(tables["documents"]),
-        "sections": len(tables["sections"]),
-        "mentions": len(tables["mentions"]),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    temporary = out is None
+    folder = Path(tempfile.mkdtemp(prefix="reportmine-")) if temporary else Path(out)
+    try:
+        summary = tabulate(files, folder, options=options, manifest=manifest, jobs=jobs, engine=engine,
+                           scheduler=scheduler, on_result=on_result, cache_dir=cache_dir)
+    except BaseException:
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    tables = StoredTables(folder, temporary=temporary)
+    from .themes import load_taxonomy
+
+    # The run's own taxonomy: its keywords are the keyword graph's vocabulary.
+    comparison = compare(dict(tables), keywords=load_taxonomy(options.taxonomy).keywords())
+    summary["seconds"] = round(time.perf_counter() - started, 3)
     run_info = {
         "reportmine": __version__,
         "inputs": [str(p) for p in paths],
         "manifest": str(meta) if meta else None,
         "taxonomy": str(taxonomy) if taxonomy else "shipped",
         "jobs": jobs,
+        "engine": engine,
+        "scheduler": scheduler,
     }
     return Analysis(tables, comparison, summary, run_info)

@@ -5,6 +5,12 @@ metadata of :mod:`reportmine.metadata`). Out: pandas DataFrames, one row per
 thing, with provenance columns (``file``, line numbers, offsets) on every
 row, written as Parquet, CSV and one DuckDB database.
 
+Files are written in parts: each partition of a corpus run (or a set of
+tables in memory) becomes ``OUT/tables/<name>/part-NNNNN.parquet``, and the
+flat ``OUT/<name>.parquet``/``.csv`` and ``OUT/reportmine.duckdb`` are
+assembled from the parts one at a time, so no step holds a whole corpus.
+Every file is written under a temporary name and renamed into place.
+
 Tables and their keys (see :data:`SCHEMAS` for every column):
 
 - ``files``: the run's manifest, every input with ``status`` ok/failed and its error;
@@ -15,21 +21,26 @@ Tables and their keys (see :data:`SCHEMAS` for every column):
 
 Ids are stable across runs of the same input: ``doc_id`` is
 ``<file name>#<document index>``, ``section_id`` is ``<doc_id>@L<line>``.
-Rows are ordered by input order, then position in the file, so the same
-input gives byte-identical files.
+Rows are ordered by input order, then position in the file, and no table
+holds a time, so the same input gives byte-identical files.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from .metadata import DocumentMeta, Manifest
     from .pipeline import FileResult
@@ -49,7 +60,6 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "documents": "reports found",
         "sections": "sections found",
         "mentions": "mentions extracted",
-        "seconds": "wall time spent on the file",
     },
     "documents": {
         "doc_id": "<file>#<index>",
@@ -208,7 +218,7 @@ def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             "end_line", "start", "end", "year", "chars", "line", "number", "level", "col_start", "col_end",
             "month", "day", "hour", "minute", "second", "end_year", "end_month", "end_day", "resolved_year",
             "count", "rank"}
-    floats = {"value", "low", "high", "score", "seconds"}
+    floats = {"value", "low", "high", "score"}
     bools = {"inline_body", "masked", "is_primary"}
     for column in frame.columns:
         if column in ints:
@@ -233,7 +243,6 @@ def _add_file(acc: _Rows, result: FileResult, manifest: Manifest | None, describ
         "documents": len(parsed.documents) if parsed else None,
         "sections": sum(len(d.sections) for d in parsed.documents) if parsed else None,
         "mentions": len(result.mentions) if parsed else None,
-        "seconds": round(result.seconds, 4),
     })
     if parsed is None:
         return
@@ -284,6 +293,17 @@ def _add_file(acc: _Rows, result: FileResult, manifest: Manifest | None, describ
         acc.rows["mentions"].append(row)
 
 
+#: Folder of OUT holding every table as a partitioned Parquet dataset, ``tables/<name>/part-NNNNN.parquet``.
+PARTS_DIR = "tables"
+#: A run's parts while it goes on; renamed to PARTS_DIR only when every part is written.
+_STAGING = ".tables.partial"
+#: The previous run's parts, for the moment the new ones move in.
+_RETIRED = ".tables.old"
+#: Buffer pool of the DuckDB build, so its memory stays flat past it (on a 100 MB corpus: +170 MB at 128 MB,
+#: +290 MB at 512 MB, +320 MB at DuckDB's default of 80% of RAM; 2.7-3.0 s either way).
+_DUCKDB_MEMORY = "128MB"
+
+
 def _atomic_path(target: Path) -> Path:
     """A temporary file beside ``target``, renamed over it only once fully written."""
     handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -295,49 +315,251 @@ def _atomic_path(target: Path) -> Path:
     return Path(tmp)
 
 
-def write_tables(
-    tables: dict[str, pd.DataFrame],
+@contextmanager
+def _atomic(target: Path) -> Iterator[Path]:
+    """Write to the yielded temporary path; it replaces ``target`` only if the block completes."""
+    tmp = _atomic_path(target)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@cache
+def _arrow_schema(name: str) -> pa.Schema:
+    """One Arrow schema per table, so every part, whatever rows it holds, has the same types and metadata."""
+    import pandas as pd
+    import pyarrow as pa
+
+    empty = _typed(pd.DataFrame({column: [] for column in SCHEMAS[name]}), name)
+    return pa.Schema.from_pandas(empty, preserve_index=False)
+
+
+def start_parts(out_dir: str | Path) -> Path:
+    """A fresh staging folder ``OUT/.tables.partial`` for the parts of a run (a killed run's are removed)."""
+    out = Path(out_dir)
+    staging = out / _STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(out / _RETIRED, ignore_errors=True)
+    # Temporary files of a table a killed run was writing (see _atomic_path): never renamed, never read.
+    targets = [f"{name}.{suffix}" for name in SCHEMAS for suffix in ("parquet", "csv")] + ["reportmine.duckdb"]
+    for target in targets:
+        for leftover in out.glob(f".{target}.*"):  # a file, or DuckDB's spill folder
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def write_part(tables: Mapping[str, pd.DataFrame], parts_dir: str | Path, index: int) -> None:
+    """Write one partition's tables as ``<parts_dir>/<name>/part-<index>.parquet``.
+
+    Part names come from the partition's index, never from the process that
+    wrote it, so a retried or resumed partition overwrites its own part and
+    any engine gives the same files. Each part is written atomically.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for name, frame in tables.items():
+        if name not in SCHEMAS:
+            raise ValueError(f"unknown table {name!r}: tables are {', '.join(SCHEMAS)}")
+        schema = _arrow_schema(name)
+        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False).replace_schema_metadata(
+            schema.metadata)
+        folder = Path(parts_dir) / name
+        folder.mkdir(parents=True, exist_ok=True)
+        with _atomic(folder / f"part-{index:05d}.parquet") as tmp:
+            pq.write_table(table, tmp)
+
+
+def finish_tables(
+    parts_dir: str | Path,
     out_dir: str | Path,
     formats: tuple[str, ...] = ("parquet", "csv", "duckdb"),
 ) -> dict[str, list[Path]]:
-    """Write every table as ``OUT/<name>.parquet``/``.csv`` and all into ``OUT/reportmine.duckdb``.
+    """Assemble ``OUT/<name>.parquet``/``.csv`` and ``OUT/reportmine.duckdb`` from the parts, then publish the parts.
 
-    Each file is written to a temporary name and renamed into place, so a
-    killed run never leaves a half-written table behind.
+    Parts are read one at a time in index order, so memory depends on the
+    size of a part, not of the corpus. Every file is first written under a
+    temporary name; only when all are complete are they renamed into place,
+    one after the other, and the staged parts replace ``OUT/tables``. A run
+    killed before then leaves the previous tables as they were.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, list[Path]] = {}
-    for name, frame in tables.items():
-        paths = []
-        if "parquet" in formats:
-            target = out / f"{name}.parquet"
-            tmp = _atomic_path(target)
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, target)
-            paths.append(target)
-        if "csv" in formats:
-            target = out / f"{name}.csv"
-            tmp = _atomic_path(target)
-            frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-            os.replace(tmp, target)
-            paths.append(target)
-        written[name] = paths
-    if "duckdb" in formats:
-        import duckdb
+    parts = {name: sorted((Path(parts_dir) / name).glob("part-*.parquet"))
+             for name in SCHEMAS if (Path(parts_dir) / name).is_dir()}
+    written: dict[str, list[Path]] = {name: [] for name in parts}
+    pending: list[tuple[Path, Path]] = []
 
-        target = out / "reportmine.duckdb"
-        tmp = _atomic_path(target)
-        tmp.unlink()  # duckdb creates the file itself
-        with duckdb.connect(str(tmp)) as con:
-            for name, frame in tables.items():
-                con.register("frame_view", frame)
-                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame_view')
-                con.unregister("frame_view")
+    def stage(target: Path) -> Path:
+        pending.append((_atomic_path(target), target))
+        return pending[-1][0]
+
+    try:
+        for name, files in parts.items():
+            if "parquet" in formats:
+                _concat_parquet(name, files, stage(out / f"{name}.parquet"))
+            if "csv" in formats:
+                _concat_csv(name, files, stage(out / f"{name}.csv"))
+        if "duckdb" in formats:
+            _write_duckdb(parts, stage(out / "reportmine.duckdb"))
+    except BaseException:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in pending:
         os.replace(tmp, target)
-        for name in tables:
-            written.setdefault(name, []).append(target)
+    for name in parts:
+        written[name] += [out / f"{name}.{suffix}" for suffix in ("parquet", "csv") if suffix in formats]
+        written[name] += [out / "reportmine.duckdb"] if "duckdb" in formats else []
+    _publish_parts(Path(parts_dir), out)
+    for name in parts:
+        written[name].append(out / PARTS_DIR / name)
     return written
+
+
+def _concat_parquet(name: str, parts: list[Path], tmp: Path) -> None:
+    import pyarrow.parquet as pq
+
+    schema = _arrow_schema(name)
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for part in parts:  # one row group per part
+            writer.write_table(pq.read_table(part, schema=schema))
+
+
+def _concat_csv(name: str, parts: list[Path], tmp: Path) -> None:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        pd.DataFrame(columns=list(SCHEMAS[name])).to_csv(handle, index=False, lineterminator="\n")
+        for part in parts:
+            pq.read_table(part).to_pandas().to_csv(handle, index=False, header=False, lineterminator="\n")
+
+
+def _write_duckdb(parts: dict[str, list[Path]], tmp: Path) -> None:
+    import duckdb
+
+    tmp.unlink()  # duckdb creates the file itself
+    with duckdb.connect(str(tmp)) as con:
+        con.execute("SET preserve_insertion_order = true")  # rows in part order, as in the other files
+        # DuckDB's default buffer pool (80% of RAM) would grow with the corpus; it spills past this instead.
+        con.execute(f"SET memory_limit = '{_DUCKDB_MEMORY}'")
+        con.execute(f"SET temp_directory = '{tmp.parent / (tmp.name + '.spill')}'")
+        for name, files in parts.items():
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet(?)', [[str(f) for f in files]])
+
+
+def _publish_parts(staging: Path, out: Path) -> None:
+    final, retired = out / PARTS_DIR, out / _RETIRED
+    shutil.rmtree(retired, ignore_errors=True)
+    if final.exists():
+        os.replace(final, retired)
+    os.replace(staging, final)  # a directory rename: the new parts appear all at once
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: str | Path,
+    formats: tuple[str, ...] = ("parquet", "csv", "duckdb"),
+) -> dict[str, list[Path]]:
+    """Write every table as ``OUT/<name>.parquet``/``.csv``, all into ``OUT/reportmine.duckdb``, and as ``OUT/tables/``.
+
+    The tables in memory become one part each (``OUT/tables/<name>/part-00000.parquet``);
+    a streamed corpus run (:func:`reportmine.pipeline.tabulate`) writes the
+    same layout with one part per partition. Each file is written to a
+    temporary name and renamed into place, so a killed run never leaves a
+    half-written table behind.
+    """
+    staging = start_parts(out_dir)
+    write_part(tables, staging, 0)
+    return finish_tables(staging, out_dir, formats)
+
+
+def copy_tables(src_dir: str | Path, out_dir: str | Path) -> dict[str, list[Path]]:
+    """Copy the tables a run wrote in ``src_dir`` (flat files, database, parts) to ``out_dir``, each atomically.
+
+    Returns the tables' files in ``out_dir``, as :func:`write_tables` does
+    (nothing is copied when both are the same folder).
+    """
+    src, out = Path(src_dir), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    same = src.resolve() == out.resolve()
+    written: dict[str, list[Path]] = {}
+    for name in SCHEMAS:
+        for suffix in ("parquet", "csv"):
+            if (src / f"{name}.{suffix}").is_file():
+                if not same:
+                    with _atomic(out / f"{name}.{suffix}") as tmp:
+                        shutil.copyfile(src / f"{name}.{suffix}", tmp)
+                written.setdefault(name, []).append(out / f"{name}.{suffix}")
+    if (src / "reportmine.duckdb").is_file():
+        if not same:
+            with _atomic(out / "reportmine.duckdb") as tmp:
+                shutil.copyfile(src / "reportmine.duckdb", tmp)
+        for paths in written.values():
+            paths.append(out / "reportmine.duckdb")
+    if (src / PARTS_DIR).is_dir():
+        if not same:
+            staging = start_parts(out)
+            staging.rmdir()
+            shutil.copytree(src / PARTS_DIR, staging)
+            _publish_parts(staging, out)
+        for name, paths in written.items():
+            paths.append(out / PARTS_DIR / name)
+    return written
+
+
+class StoredTables(Mapping):
+    """The tables of an output folder, each read from ``OUT/<name>.parquet`` when first asked for.
+
+    A corpus run streams its tables to disk; this lets :class:`~reportmine.pipeline.Analysis`
+    still offer them as pandas DataFrames without holding the ones nobody
+    asks for. Assigning a table (``tables["sections"] = frame``) keeps it in
+    memory and sets ``modified``, so that writing the analysis writes the
+    frames rather than copying the files.
+
+    Attributes:
+        directory: the output folder read from.
+        modified: a table was assigned after loading.
+    """
+
+    def __init__(self, directory: str | Path, *, temporary: bool = False) -> None:
+        self.directory = Path(directory)
+        self.modified = False
+        self._frames: dict[str, pd.DataFrame] = {}
+        if temporary:  # the folder lives as long as the tables do
+            weakref.finalize(self, shutil.rmtree, str(self.directory), True)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            if name not in SCHEMAS:
+                raise KeyError(name)
+            import pandas as pd
+
+            self._frames[name] = pd.read_parquet(self.directory / f"{name}.parquet")
+        return self._frames[name]
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        self._frames[name] = frame
+        self.modified = True
+
+    def __iter__(self) -> Iterator[str]:
+        yield from SCHEMAS
+        yield from (name for name in self._frames if name not in SCHEMAS)
+
+    def __len__(self) -> int:
+        return len(SCHEMAS) + sum(name not in SCHEMAS for name in self._frames)
+
+    def copy(self) -> dict[str, pd.DataFrame]:
+        """Every table, loaded, as a plain dict."""
+        return {name: self[name] for name in self}
 
 
 def load_tables(out_dir: str | Path) -> dict[str, pd.DataFrame]:
