@@ -2,7 +2,10 @@
 
 Reports are recombined from real sample sections: each generated report gets
 a varied hospital name and year in its title, a random subset of sections
-from random sample reports, numbers in the text perturbed, and its numbering
+from random sample reports, numbers in the text perturbed, a varied clause
+naming a department and a count at the end of every section (five sample files
+hold only about 1,300 sections: without it a third of the text would repeat
+verbatim and token caches would flatter the throughput), and its numbering
 re-written in a randomly chosen family set (一、/（一）/1、/（1）/①), so the
 parser, extractor and classifier all do real work. Deterministic for a seed.
 
@@ -27,6 +30,9 @@ _FAMILIES = [
 _PLACES = ["蚌埠市", "连州市", "安康市", "新市", "团河", "铁锁乡", "南通市", "宜昌市", "遵义市", "绵阳市"]
 _UNITS = ["第一人民医院", "中医院", "妇幼保健院", "人民医院", "中心卫生院", "第二人民医院"]
 _KINDS = ["工作总结", "工作计划", "年度工作总结及明年工作计划", "工作要点"]
+_DEPARTMENTS = ["内科", "外科", "儿科", "妇产科", "急诊科", "检验科", "放射科", "药剂科", "护理部", "医务科",
+                "院感科", "后勤保障科", "信息科", "财务科", "党办", "门诊部"]
+_COUNTS = ["人次", "项", "次", "例", "名", "份"]
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -74,6 +80,7 @@ def generate(out_dir: Path, megabytes: float, seed: int = 7) -> list[Path]:
             for deeper in range(level, 4):
                 counters[deeper] = 0
             text = _DIGITS.sub(lambda m: str(int(m.group(0)) * rng.randint(1, 3) + rng.randint(0, 9)), text)
+            text += f"（{rng.choice(_DEPARTMENTS)}{rng.randint(2, 999)}{rng.choice(_COUNTS)}）"
             lines.append(_marker(families[level - 1], counters[level - 1]) + text)
             lines.append("")
         lines += [f"{hospital}", f"{year}年12月{rng.randint(1, 28)}日", ""]

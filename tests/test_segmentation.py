@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reportmine import load_taxonomy
+import reportmine
+from reportmine import ReportmineError, load_taxonomy
 from reportmine.segmentation import (
+    _WORDLIKE,
+    TOKENIZERS,
     build_domain_dictionary,
     cut,
     domain_words,
@@ -13,6 +18,7 @@ from reportmine.segmentation import (
     load_vocabulary,
     normalize,
     normalize_term,
+    resolve_tokenizer,
 )
 from reportmine.themes import _matcher
 
@@ -106,3 +112,113 @@ def test_global_jieba_untouched() -> None:
 
     cut("加强院感管理")
     assert "院感" not in jieba.dt.FREQ or jieba.dt.FREQ.get("院感", 0) < 100_000
+
+
+# --- Speed work: the same tokens, faster (issue 6, point 1) -----------------------
+
+
+def _sample_texts() -> list[str]:
+    """Every line, heading and body of the sample corpus, and every document title."""
+    texts: list[str] = []
+    for path in sorted(reportmine.sample_corpus().glob("*.txt")):
+        parsed = reportmine.parse_file(path)
+        texts.extend(parsed.text.splitlines())
+        for doc in parsed.documents:
+            texts.append(doc.title or "")
+            for section in doc.sections:
+                texts.extend([section.title, section.body])
+    return [t for t in texts if t.strip()]
+
+
+def _jieba_reference(text: str) -> tuple[str, ...]:
+    """What jieba's own ``Tokenizer.cut`` gives on our dictionary, filtered as Segmenter.cut filters."""
+    tokenizer = get_segmenter().tokenizer
+    return tuple(t for t in tokenizer.cut(normalize(text), HMM=False) if _WORDLIKE.search(t))
+
+
+# Runs jieba treats specially: single ASCII letters and digits joined, its symbols
+# (+#&._%-) inside runs, spaces, CJK extension A (outside jieba's runs), full-width forms.
+EDGE_TEXTS = [
+    "a1b2 c d 3.5% x-y+z#&w",
+    "ＤＲＧ付费和DIP付费，ｂ超",
+    "㐀㐁加强管理\u9fe0",
+    "   \t\r\n",
+    "第3.2.1条 ...--- %%%",
+    "2019年门急诊人次12.5万,同比增长3%",
+]
+
+
+def test_fast_cut_gives_jiebas_tokens() -> None:
+    """_jieba_cut is jieba's algorithm re-written: every sample text cuts as jieba cuts it."""
+    segmenter = get_segmenter()
+    texts = _sample_texts() + EDGE_TEXTS
+    assert len(texts) > 1000
+    differ = [t for t in texts if segmenter._cut(t) != _jieba_reference(t)]
+    assert not differ, differ[:3]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("医院感染管理门急诊人次护理质量安全三基严培训的了是和中心科室")
+                                        + list("abcXYZ0129 .%+-#&_，。、\n㐀") + ["\u9fe0"]), max_size=60))
+def test_fast_cut_property(text: str) -> None:
+    assert get_segmenter()._cut(text) == _jieba_reference(text)
+
+
+def test_rjieba_agrees_with_jieba_on_every_sample_text() -> None:
+    """rjieba loads jieba's main dictionary (its own copy) and our words: same tokens."""
+    pytest.importorskip("rjieba")
+    fast = get_segmenter(tokenizer="rjieba")
+    plain = get_segmenter(tokenizer="jieba")
+    texts = _sample_texts() + EDGE_TEXTS
+    differ = [t for t in texts if fast.cut(t) != plain.cut(t)]
+    assert not differ, differ[:3]
+
+
+def test_rjieba_agrees_with_extra_words() -> None:
+    pytest.importorskip("rjieba")
+    words = ["骨科快速康复", "日间手术中心"]
+    text = "推进骨科快速康复，建成日间手术中心，加强院感管理"
+    assert get_segmenter(words, "rjieba").cut(text) == get_segmenter(words, "jieba").cut(text)
+    assert "骨科快速康复" in get_segmenter(words, "rjieba").cut(text)
+
+
+def test_tokenizer_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REPORTMINE_TOKENIZER", raising=False)
+    assert resolve_tokenizer() == "jieba"
+    monkeypatch.setenv("REPORTMINE_TOKENIZER", "rjieba")
+    assert resolve_tokenizer() == "rjieba"
+    assert resolve_tokenizer("jieba") == "jieba"  # an explicit choice wins
+    assert set(TOKENIZERS) == {"jieba", "rjieba"}
+    with pytest.raises(ReportmineError, match="unknown tokenizer 'pkuseg'"):
+        resolve_tokenizer("pkuseg")
+
+
+def test_missing_rjieba_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from reportmine import segmentation
+
+    monkeypatch.setitem(sys.modules, "rjieba", None)  # import fails as if not installed
+    monkeypatch.setattr(segmentation, "_SEGMENTERS", {})
+    with pytest.raises(ReportmineError, match="pip install rjieba"):
+        get_segmenter(["某个新词"], "rjieba")
+
+
+def test_jieba_loads_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    """No "Building prefix dict…" lines on stderr: the theme tokenizer and the tagger of metadata."""
+    from reportmine.metadata import _pos_tokenizer
+    from reportmine.segmentation import Segmenter
+
+    Segmenter(["静默加载测试词"]).cut("加强院感管理")
+    _pos_tokenizer.cache_clear()
+    list(_pos_tokenizer().cut("蚌埠市第一人民医院"))
+    assert capfd.readouterr().err == ""
+
+
+def test_only_short_texts_are_cached() -> None:
+    from reportmine.segmentation import _CACHE_MAX_CHARS, Segmenter
+
+    segmenter = Segmenter()
+    segmenter.cut("加强院感管理")
+    segmenter.cut("加强院感管理" * (_CACHE_MAX_CHARS // 6 + 1))
+    assert segmenter._cut_cached.cache_info().currsize == 1

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import reportmine
@@ -253,3 +255,72 @@ def test_codebook_without_results() -> None:
     table = codebook()
     assert len(table) == 21 and table["sections"].sum() == 0
     assert {"theme", "name_zh", "definition", "keywords", "example_sections", "sections", "documents"} <= set(table)
+
+
+# --- Speed work: same output, less work (issue 6, point 1) --------------------------
+
+
+def _find_by_trying_every_run(matcher, tokens):
+    """The matcher as first written: at each token, every run up to max_len characters."""
+    i, n = 0, len(tokens)
+    while i < n:
+        best, joined = None, ""
+        for j in range(i, n):
+            joined += tokens[j]
+            if len(joined) > matcher.max_len:
+                break
+            if joined in matcher.terms:
+                best = (j, joined)
+        if best is None:
+            i += 1
+        else:
+            yield best[1]
+            i = best[0] + 1
+
+
+def _token_pieces() -> list[str]:
+    """Keywords, their halves and a few other words: runs that start terms, end them, or neither."""
+    from reportmine.themes import _matcher
+
+    terms = sorted(_matcher(load_taxonomy()).terms)[::7]
+    return terms + [t[: len(t) // 2] for t in terms if len(t) > 1] + [t[len(t) // 2:] for t in terms] + ["的", "工作"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_token_pieces()), max_size=30))
+def test_prefix_pruned_find_matches_every_run(tokens: list[str]) -> None:
+    from reportmine.themes import _matcher
+
+    matcher = _matcher(load_taxonomy())
+    assert list(matcher.find(tokens)) == list(_find_by_trying_every_run(matcher, tokens))
+
+
+def test_rjieba_classifies_the_sample_corpus_identically(parsed_corpus: dict) -> None:
+    pytest.importorskip("rjieba")
+    for stem, parsed in parsed_corpus.items():
+        plain = classify_parsed(parsed, tokenizer="jieba").to_dict()
+        fast = classify_parsed(parsed, tokenizer="rjieba").to_dict()
+        assert fast == plain, stem
+
+
+def test_cli_tokenizer_option() -> None:
+    pytest.importorskip("rjieba")
+    path = str(corpus_file(DEV_FILES[1]))
+    plain = CliRunner().invoke(app, ["classify", path, "--format", "json"])
+    fast = CliRunner().invoke(app, ["classify", path, "--format", "json", "--tokenizer", "rjieba"])
+    assert plain.exit_code == fast.exit_code == 0
+    assert fast.stdout == plain.stdout
+    bad = CliRunner().invoke(app, ["classify", path, "--tokenizer", "pkuseg"])
+    assert bad.exit_code == 2
+
+
+def test_scope_counts_health_characters_as_a_loop_would() -> None:
+    """The off-domain density, counted with str.count, is the per-character count."""
+    from reportmine.segmentation import load_vocabulary
+    from reportmine.themes import _HAN, _health_chars
+
+    medical = set(load_vocabulary()["health"]["chars"])
+    text = reportmine.sample_corpus().joinpath(f"{DEV_FILES[0]}.txt").read_text("utf-8") + "abc㐀\u9fff"
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    assert len(text) - len(_HAN.sub("", text)) == len(han)
+    assert sum(text.count(ch) for ch in _health_chars()) == sum(ch in medical for ch in han)

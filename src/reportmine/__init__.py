@@ -11,34 +11,58 @@ The public API, re-exported here::
 
 from __future__ import annotations
 
-from .errors import InputError, ReportmineError, TaxonomyError
-from .evaluate import Evaluation, cohen_kappa, score_mentions, score_structure, score_themes, theme_agreement
-from .model import (
-    FAMILIES,
-    Document,
-    Mention,
-    ParsedFile,
-    Section,
-    SourceText,
-    ThemeScore,
-)
-from .parsing import parse_file, parse_source, parse_text
-from .pipeline import Analysis, FileResult, analyze, process_file, run_files
-from .reading import iter_input_paths, read_file, read_text
-from .samples import sample_corpus
-from .tables import SCHEMAS, build_tables, load_tables, write_tables
-from .themes import (
-    ClassifiedFile,
-    DocumentThemes,
-    SectionThemes,
-    Taxonomy,
-    Theme,
-    classify_file,
-    classify_parsed,
-    classify_text,
-    codebook,
-    load_taxonomy,
-)
+import importlib
+from typing import Any
+
+# Public name -> the submodule that defines it. Submodules load on first use
+# (PEP 562), so `import reportmine` and `reportmine --help` import none of
+# pandas, jieba, scikit-learn or networkx (tests/test_startup.py).
+_EXPORTS = {
+    "InputError": "errors",
+    "ReportmineError": "errors",
+    "TaxonomyError": "errors",
+    "Evaluation": "evaluate",
+    "cohen_kappa": "evaluate",
+    "score_mentions": "evaluate",
+    "score_structure": "evaluate",
+    "score_themes": "evaluate",
+    "theme_agreement": "evaluate",
+    "extract": "mentions",
+    "extract_parsed": "mentions",
+    "Document": "model",
+    "FAMILIES": "model",
+    "Mention": "model",
+    "ParsedFile": "model",
+    "Section": "model",
+    "SourceText": "model",
+    "ThemeScore": "model",
+    "parse_file": "parsing",
+    "parse_source": "parsing",
+    "parse_text": "parsing",
+    "Analysis": "pipeline",
+    "FileResult": "pipeline",
+    "analyze": "pipeline",
+    "process_file": "pipeline",
+    "run_files": "pipeline",
+    "iter_input_paths": "reading",
+    "read_file": "reading",
+    "read_text": "reading",
+    "sample_corpus": "samples",
+    "SCHEMAS": "tables",
+    "build_tables": "tables",
+    "load_tables": "tables",
+    "write_tables": "tables",
+    "ClassifiedFile": "themes",
+    "DocumentThemes": "themes",
+    "SectionThemes": "themes",
+    "Taxonomy": "themes",
+    "Theme": "themes",
+    "classify_file": "themes",
+    "classify_parsed": "themes",
+    "classify_text": "themes",
+    "codebook": "themes",
+    "load_taxonomy": "themes",
+}
 
 __version__ = "0.1.0"
 
@@ -70,6 +94,8 @@ __all__ = [
     "classify_text",
     "codebook",
     "cohen_kappa",
+    "extract",
+    "extract_parsed",
     "iter_input_paths",
     "load_tables",
     "load_taxonomy",
@@ -87,3 +113,16 @@ __all__ = [
     "theme_agreement",
     "write_tables",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reportmine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

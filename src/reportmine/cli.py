@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +32,54 @@ PathsArgument = Annotated[
     list[Path] | None,
     typer.Argument(help="Report files or folders. Default: the bundled sample corpus.", show_default=False),
 ]
+
+
+class TokenizerName(str, Enum):
+    """The tokenizers of reportmine.segmentation.TOKENIZERS (same tokens; rjieba is faster)."""
+
+    jieba = "jieba"
+    rjieba = "rjieba"
+
+
+TokenizerOption = Annotated[
+    TokenizerName | None,
+    typer.Option("--tokenizer", help="Word segmenter: jieba, or rjieba (same tokens, faster; pip install rjieba). "
+                                     "Default: $REPORTMINE_TOKENIZER, else jieba.", show_default=False),
+]
+
+
+def check_tokenizer(tokenizer: TokenizerName | None) -> str | None:
+    """The chosen tokenizer's name; exits with a usage error if it cannot be used."""
+    from .errors import ReportmineError
+    from .segmentation import get_segmenter
+
+    if tokenizer is None:
+        return None
+    try:
+        get_segmenter(tokenizer=tokenizer.value)  # fails now, not once per file, if rjieba is missing
+    except ReportmineError as exc:
+        typer.echo(f"reportmine: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    return tokenizer.value
+
+
+@contextmanager
+def tokenizer_env(name: str | None) -> Iterator[None]:
+    """Set $REPORTMINE_TOKENIZER for the run, so worker processes use the same tokenizer."""
+    import os
+
+    if name is None:
+        yield
+        return
+    before = os.environ.get("REPORTMINE_TOKENIZER")
+    os.environ["REPORTMINE_TOKENIZER"] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["REPORTMINE_TOKENIZER"]
+        else:
+            os.environ["REPORTMINE_TOKENIZER"] = before
 
 
 def _version(value: bool) -> None:
@@ -121,6 +171,11 @@ def parse(
     raise typer.Exit(EXIT_FILE_FAILED if failed else EXIT_OK)
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 @app.command()
 def analyze(
     corpus: Annotated[
@@ -138,6 +193,15 @@ def analyze(
     resume: Annotated[
         bool, typer.Option("--resume", help="Reuse the results a crashed run left in OUT/.cache (by content hash).")
     ] = False,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="local: a process pool; dask: a Dask cluster (needs the dask extra).")
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster "
+                                         "of --jobs workers)."),
+    ] = None,
+    tokenizer: TokenizerOption = None,
 ) -> None:
     """Run the whole pipeline on a corpus: tables, comparisons, graphs and a report.
 
@@ -148,7 +212,10 @@ def analyze(
     graphs as GEXF and GraphML under OUT/graphs/, and OUT/report.html.
     Files that fail are listed in the files table with their error; the exit
     code is then 1. Each file's result is kept in OUT/.cache while the run
-    goes on; after a crash, --resume skips the files already done.
+    goes on; after a crash, --resume skips the files already done. Tables
+    are streamed part by part (OUT/tables/<table>/part-NNNNN.parquet), so the
+    per-file stages' memory does not grow with the corpus; --engine dask runs
+    them on a Dask cluster (inputs and OUT on a file system every worker shares).
     """
     import shutil
 
@@ -159,6 +226,7 @@ def analyze(
     from .reading import iter_input_paths
     from .samples import sample_corpus
 
+    tokenizer_name = check_tokenizer(tokenizer)
     inputs = corpus or [sample_corpus()]
     total = len(list(iter_input_paths(inputs)))
     if not total:
@@ -168,10 +236,11 @@ def analyze(
     if not resume and cache_dir.exists():
         shutil.rmtree(cache_dir)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not progress, transient=True) as bar:
+    with Progress(*columns, disable=not progress, transient=True) as bar, tokenizer_env(tokenizer_name):
         task = bar.add_task("analysing", total=total)
         try:
-            analysis = run_analysis(inputs, meta=meta, taxonomy=taxonomy, jobs=jobs, cache_dir=cache_dir,
+            analysis = run_analysis(inputs, meta=meta, taxonomy=taxonomy, jobs=jobs, cache_dir=cache_dir, out=out,
+                                    engine=engine.value, scheduler=scheduler,
                                     on_result=lambda _result: bar.advance(task))
         except ReportmineError as exc:  # a bad manifest or taxonomy: nothing to run on
             typer.echo(f"reportmine: {exc}", err=True)
@@ -186,6 +255,59 @@ def analyze(
         f"{s['sections']} sections, {s['mentions']} mentions in {s['seconds']:.1f} s -> {out}"
     )
     raise typer.Exit(EXIT_FILE_FAILED if s["failed"] else EXIT_OK)
+
+
+class ExtractFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+@app.command()
+def extract(
+    paths: PathsArgument = None,
+    format: Annotated[ExtractFormat, typer.Option("--format", "-f", help="Output format.")] = ExtractFormat.jsonl,
+) -> None:
+    """Extract numbers, dates, periods, frequencies, activities and documents with their spans.
+
+    Example: reportmine extract corpus/002_79988078600ed0aa.txt --format jsonl
+
+    --format jsonl prints one mention a line (type, text, start, end, line,
+    col_start, col_end and the normalised fields of its type, as the mention
+    guide defines them); with several files each line also names its file.
+    --format csv prints one row per mention with a file column; --format
+    table prints file, line, type, text and value.
+    """
+    import csv as csv_module
+
+    from .errors import ReportmineError
+    from .mentions import extract_parsed
+    from .model import Mention
+    from .parsing import parse_file
+
+    files = resolve_inputs(paths)
+    failed = 0
+    columns = ["file", *Mention.__dataclass_fields__]
+    writer = csv_module.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+    if format is ExtractFormat.csv:
+        writer.writeheader()
+    for path in files:
+        try:
+            mentions = extract_parsed(parse_file(path))
+        except ReportmineError as exc:
+            report_failure(path, exc)
+            failed += 1
+            continue
+        for mention in mentions:
+            row = mention.to_dict()
+            if format is ExtractFormat.jsonl:
+                write_json(row if len(files) == 1 else {"file": str(path), **row}, pretty=False)
+            elif format is ExtractFormat.csv:
+                writer.writerow({"file": str(path), **row})
+            else:
+                value = next((row[k] for k in ("value", "name", "period", "per") if k in row), "")
+                typer.echo(f"{path.name}\t{mention.line}\t{mention.type}\t{mention.text}\t{value}")
+    raise typer.Exit(EXIT_FILE_FAILED if failed else EXIT_OK)
 
 
 class ClassifyFormat(str, Enum):
@@ -206,6 +328,7 @@ def classify(
     codebook: Annotated[
         Path | None, typer.Option("--codebook", help="Also write the codebook (CSV) of the taxonomy with counts.")
     ] = None,
+    tokenizer: TokenizerOption = None,
 ) -> None:
     """Classify sections and documents into the hospital-management themes.
 
@@ -226,12 +349,13 @@ def classify(
     except ReportmineError as exc:
         typer.echo(f"reportmine: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    tokenizer_name = check_tokenizer(tokenizer)
     files = resolve_inputs(paths)
     failed = 0
     results = []
     for path in files:
         try:
-            classified = classify_parsed(parse_file(path), rules)
+            classified = classify_parsed(parse_file(path), rules, tokenizer=tokenizer_name)
         except ReportmineError as exc:
             report_failure(path, exc)
             failed += 1

@@ -60,7 +60,12 @@ def _pos_tokenizer():
     import jieba
     import jieba.posseg
 
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    from .segmentation import quiet_jieba
+
+    with quiet_jieba():  # loaded here, not at the first cut, so that it loads quietly
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        return jieba.posseg.POSTokenizer(tokenizer)
 
 
 #: Manifest columns with a meaning; any other column is kept as an extra.
