@@ -202,14 +202,32 @@ def test_written_outputs(run) -> None:
     assert reportmine.load_tables(out)["sections"].primary_theme.tolist() == analysis.sections.primary_theme.tolist()
 
 
+def test_comparison_tables_written(run) -> None:
+    from reportmine.compare import COLUMNS
+
+    analysis, out, written = run
+    assert sorted(p.name for p in written["comparison"]) == sorted(
+        f"{name}.{ext}" for name in COLUMNS for ext in ("csv", "parquet"))
+    with duckdb.connect(str(out / "reportmine.duckdb"), read_only=True) as con:
+        for name, columns in COLUMNS.items():
+            expected = getattr(analysis.comparison, name)
+            frame = pd.read_parquet(out / "comparison" / f"{name}.parquet")
+            assert list(frame.columns) == list(columns) and len(frame) == len(expected), name
+            assert list(pd.read_csv(out / "comparison" / f"{name}.csv").columns) == list(columns), name
+            assert con.execute(f'SELECT count(*) FROM "comparison_{name}"').fetchone()[0] == len(expected), name
+    profiles = pd.read_parquet(out / "comparison" / "theme_profiles.parquet")
+    pd.testing.assert_frame_equal(profiles, analysis.comparison.theme_profiles)
+
+
 def test_same_corpus_same_bytes(tmp_path: Path, monkeypatch, _extract_stage) -> None:
     # Relative paths, so that the path column is the same in both runs; files.csv holds timings.
     monkeypatch.chdir(tmp_path)
     write_corpus(tmp_path / "corpus")
     for out in ("out1", "out2"):
         reportmine.analyze("corpus", jobs=1).write(out)
-    names = [*(f"{t}.csv" for t in SCHEMAS if t != "files"), *(f"graphs/{p.name}" for p in Path("out1/graphs").iterdir())]
-    assert len(names) == 4 + 6
+    names = [*(f"{t}.csv" for t in SCHEMAS if t != "files"), *(f"graphs/{p.name}" for p in Path("out1/graphs").iterdir()),
+             *(f"comparison/{p.name}" for p in Path("out1/comparison").iterdir()), "report.html"]
+    assert len(names) == 4 + 6 + 18 + 1
     for name in names:
         assert (tmp_path / "out1" / name).read_bytes() == (tmp_path / "out2" / name).read_bytes(), name
 

@@ -198,28 +198,51 @@ def test_log_odds_needs_two_groups_and_two_items() -> None:
 
 
 def test_distinctive_terms_by_hand(comparison: Comparison) -> None:
-    # Tokens: 甲 护理查房 2, 手卫生 1, 院感 2, 督查 1, 人才培养 1 (n=7); 乙 院感 3, 手卫生 1, 培训 1, 监测 1,
-    # 护理查房 1 (n=7); c.txt 人才引进 1, 人才培养 1 (n=2). N=16; 院感 5 in all.
+    # Terms are words of the domain dictionary built for KEYWORDS (none of its other words occur here):
+    # 甲 护理查房 2, 手卫生 1, 院感 2 (n=5); 乙 院感 3, 手卫生 1, 护理查房 1 (n=5); c.txt none. N=10; 院感 5 in all.
     rows = _records(comparison.distinctive_terms)
     by = {(r["group"], r["term"]): r for r in rows}
-    alpha = PRIOR_STRENGTH * 5 / 16
+    alpha = PRIOR_STRENGTH * 5 / 10
     assert by[("乙医院", "院感")]["count"] == 3
-    assert by[("乙医院", "院感")]["log_odds"] == pytest.approx(_delta(3, 7, 2, 9, alpha), abs=1e-6)
-    assert by[("甲医院", "护理查房")]["z"] > 0 and by[("c.txt", "人才引进")]["z"] > 0
-    # Only terms a group uses, at least two characters.
+    assert by[("乙医院", "院感")]["log_odds"] == pytest.approx(_delta(3, 5, 2, 5, alpha), abs=1e-6)
+    assert by[("乙医院", "院感")]["z"] > 0 and by[("甲医院", "护理查房")]["z"] > 0
+    assert by[("甲医院", "院感")]["log_odds"] == pytest.approx(-by[("乙医院", "院感")]["log_odds"], abs=1e-6)
+    # Only terms a group uses; 督查, 培训 (no dictionary words) and c.txt's 人才培养 are not counted.
     assert all(r["count"] > 0 for r in rows)
-    assert {len(r["term"]) >= 2 for r in rows} == {True}
-    assert {r["term"] for r in rows if r["group"] == "c.txt"} == {"人才引进", "人才培养"}
+    assert {r["term"] for r in rows} == {"院感", "手卫生", "护理查房"}
+    assert "c.txt" not in set(comparison.distinctive_terms.group)
 
+
+def test_terms_are_matched_longest_first_and_normalised() -> None:
+    # 院感督查 is a keyword here: it is one term, not 院感 + 督查; ＤＲＧ (full width) counts as drg.
+    sections = [*_SECTIONS, ("b.txt#0", 6, "院感督查，ＤＲＧ付费", "infection_control")]
+    result = compare(make_tables(sections=sections), keywords=[*KEYWORDS, "院感督查", "DRG"])
+    counts = {(r["group"], r["term"]): r["count"] for r in _records(result.distinctive_terms)}
+    assert counts[("乙医院", "院感")] == 3 and counts[("乙医院", "院感督查")] == 1
+    assert counts[("乙医院", "drg")] == 1
+
+
+def test_distinctive_terms_keep_the_top_of_each_group() -> None:
+    from reportmine.compare import TOP_TERMS
+
+    words = [f"词{chr(0x4e00 + i)}{chr(0x4e00 + i)}" for i in range(TOP_TERMS + 5)]
+    sections = [*_SECTIONS, *[("b.txt#0", 10 + i, w, "infection_control") for i, w in enumerate(words)]]
+    result = compare(make_tables(sections=sections), keywords=[*KEYWORDS, *words])
+    per_group = result.distinctive_terms.groupby("group").size()
+    assert per_group["乙医院"] == TOP_TERMS
+    z = list(result.distinctive_terms[result.distinctive_terms.group == "乙医院"].z)
+    assert z == sorted(z, reverse=True)
 
 
 def test_generic_report_words_are_not_distinctive_terms() -> None:
-    # 工作 and 加强 (data/stopwords.txt) outnumber everything in 乙's titles; they still must not show up.
+    # 工作 and 加强 (data/stopwords.txt) outnumber everything in 乙's titles, and are in the vocabulary
+    # here; they still must not show up.
     sections = [*_SECTIONS, ("b.txt#0", 6, "加强工作，工作，工作", "infection_control")]
-    rows = _records(compare(make_tables(sections=sections), keywords=KEYWORDS).distinctive_terms)
+    rows = _records(compare(make_tables(sections=sections), keywords=[*KEYWORDS, "工作", "加强"]).distinctive_terms)
     terms = {r["term"] for r in rows}
     assert "工作" not in terms and "加强" not in terms
     assert "院感" in terms
+
 
 # --- Similarity, plans vs summaries -------------------------------------------------------------
 
@@ -239,6 +262,45 @@ def test_similarity_of_theme_profiles(comparison: Comparison) -> None:
     assert sim[("甲医院", "c.txt")] == pytest.approx(1 / math.sqrt(11), abs=1e-6)
     assert sim[("乙医院", "c.txt")] == 0.0
     assert len(sim) == 6 and all(a != b for a, b in sim)
+
+
+def test_similarity_keeps_nearest_groups_past_the_limit(monkeypatch) -> None:
+    import reportmine.compare as compare_module
+
+    # Past SIMILARITY_ALL_PAIRS groups, each group keeps its SIMILAR_GROUPS nearest: with one, 甲's and c.txt's
+    # nearest is the other's (1/√11 for c.txt, 6/√110 for 甲 → 乙), 乙's is 甲.
+    monkeypatch.setattr(compare_module, "SIMILARITY_ALL_PAIRS", 2)
+    monkeypatch.setattr(compare_module, "SIMILAR_GROUPS", 1)
+    sim = {(r["group_a"], r["group_b"]): r["cosine"] for r in _records(compare(make_tables(),
+                                                                                keywords=KEYWORDS).similarity)}
+    assert sim == {("甲医院", "乙医院"): pytest.approx(6 / math.sqrt(110), abs=1e-6),
+                   ("乙医院", "甲医院"): pytest.approx(6 / math.sqrt(110), abs=1e-6),
+                   ("c.txt", "甲医院"): pytest.approx(1 / math.sqrt(11), abs=1e-6)}
+
+
+def test_stored_tables_give_the_same_comparison(tmp_path: Path) -> None:
+    # An output folder's Parquet files, read column by column, give what the DataFrames give.
+    from reportmine.tables import StoredTables, write_tables
+
+    tables = _duplicate_tables()
+    write_tables(tables, tmp_path)
+    first, second = compare(tables, keywords=KEYWORDS), compare(StoredTables(tmp_path), keywords=KEYWORDS)
+    for name in COLUMNS:
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name), check_dtype=False)
+    assert list(second.documents.duplicate_of.fillna("")) == ["", "d1.txt#0", ""]
+
+
+def test_write_comparison(tmp_path: Path, comparison: Comparison) -> None:
+    from reportmine.compare import write_comparison
+
+    written = write_comparison(comparison, tmp_path / "comparison")
+    assert sorted(p.name for p in (tmp_path / "comparison").iterdir()) == sorted(p.name for p in written)
+    assert len(written) == 2 * len(COLUMNS)
+    for name in COLUMNS:
+        back = pd.read_parquet(tmp_path / "comparison" / f"{name}.parquet")
+        pd.testing.assert_frame_equal(back, getattr(comparison, name), check_dtype=False)
+    first = {p.name: p.read_bytes() for p in written}
+    assert {p.name: p.read_bytes() for p in write_comparison(comparison, tmp_path / "comparison")} == first
 
 
 def test_plan_vs_summary_by_hand(comparison: Comparison) -> None:
@@ -313,6 +375,24 @@ def test_template_copy_flagged_and_not_counted_twice() -> None:
     assert set(result.theme_profiles.group) == {"甲医院", "丙医院"}
     assert "乙医院" not in set(result.similarity.group_a) | set(result.distinctive_themes.group)
     assert result.plan_vs_summary.summary_sections.sum() == 2
+
+
+def test_duplicates_found_among_many_documents() -> None:
+    # 200 distinct reports (every sentence numbered differently in words, so their shingles differ) and one copy
+    # of the 57th: LSH must find that one pair without comparing all 20,000.
+    import random
+
+    rng = random.Random(5)
+    vocabulary = [chr(c) for c in range(0x4e00, 0x4e00 + 3000)]
+    docs, sections, bodies = [], [], {}
+    for i in range(201):
+        did = f"r{i:03d}.txt#0"
+        docs.append((did, f"r{i:03d}.txt", "summary", f"医院{i}", "manifest", 2020))
+        sections.append((did, 2, "工作总结", "other"))
+        bodies[did] = "".join(rng.choice(vocabulary) for _ in range(400))
+    bodies["r200.txt#0"] = bodies["r057.txt#0"][:390] + "另加几句"
+    result = compare(make_tables(docs, sections, [], bodies), keywords=KEYWORDS)
+    assert [(p["doc_a"], p["doc_b"]) for p in _records(result.near_duplicates)] == [("r057.txt#0", "r200.txt#0")]
 
 
 def test_short_documents_are_never_duplicates() -> None:

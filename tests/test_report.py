@@ -423,3 +423,64 @@ def test_renders_the_real_tables_of_the_sample_corpus() -> None:
     first = tables["sections"].iloc[0]
     assert first["title"][:20] in text and str(first["doc_id"]) in text
     assert page == render_report(tables, empty)
+
+
+# --- Size: bounded by the groups and themes shown, not by the sections -------------------------------
+
+_THEMES = ("medical_quality_safety", "infection_control", "nursing_care", "informatization", "talent_training")
+_HANZI = [chr(c) for c in range(0x4e00, 0x9fa5)]
+_PHRASES = ("加强院感防控，落实手卫生", "开展护理查房和优质护理服务", "推进智慧医院建设，完善电子病历",
+            "落实核心制度，开展病历质控", "人才培养，组织业务培训")
+
+
+def _corpus_tables(docs_per_group: int, groups: int = 32) -> dict[str, pd.DataFrame]:
+    """``groups`` hospitals of ``docs_per_group`` reports, five sections each, one per theme, with mentions.
+
+    Each body ends in random characters, so that no report is a near duplicate of another.
+    """
+    import random
+
+    rng = random.Random(3)
+    documents, sections, themes, mentions = [], [], [], []
+    for g in range(groups):
+        for k in range(docs_per_group):
+            did = f"h{g:02d}_{k:04d}.txt#0"
+            documents.append({"doc_id": did, "file": did[:-2], "kind": ("summary", "plan")[k % 2],
+                              "hospital": f"第{g}人民医院", "year": 2015 + k % 5, "start_line": 1, "end_line": 30})
+            for j in range(5):
+                theme = _THEMES[(g + j) % 5 if j else g % 5]
+                sid = f"{did}@L{2 + 5 * j}"
+                sections.append({"section_id": sid, "doc_id": did, "file": did[:-2], "line": 2 + 5 * j,
+                                 "outline": "一二三四五"[j], "title": _PHRASES[(g + j) % 5],
+                                 "primary_theme": theme, "body": f"{_PHRASES[j]}，全年完成{k + j}项。"
+                                 + "".join(rng.choices(_HANZI, k=40))})
+                themes.append({"section_id": sid, "doc_id": did, "theme": theme, "rank": 1, "is_primary": True})
+                mentions.append({"mention_id": f"{did}:{j}", "doc_id": did, "section_id": sid, "file": did[:-2],
+                                 "line": 3 + 5 * j, "start": 100 * j, "type": "quantity", "text": f"{k + j}项",
+                                 "value": float(k + j), "unit": "项"})
+    return {"files": _frame("files", [{"file": d["file"], "status": "ok", "error": ""} for d in documents]),
+            "documents": _frame("documents", documents), "sections": _frame("sections", sections),
+            "section_themes": _frame("section_themes", themes), "mentions": _frame("mentions", mentions)}
+
+
+def test_report_size_is_bounded_by_groups_not_sections() -> None:
+    from reportmine.compare import compare
+
+    sizes, pages = [], []
+    # 3,200 and 32,000 sections of the same 32 groups and 5 themes: every block of the smaller one is full already.
+    for docs_per_group in (20, 200):
+        tables = _corpus_tables(docs_per_group)
+        page = render_report(tables, compare(tables), run_info=RUN_INFO)
+        sizes.append(len(page.encode("utf-8")))
+        pages.append(page)
+    assert sizes[1] < 1.5 * sizes[0], sizes
+    big = pages[1]
+    parsed = parse(big)
+    assert not sorted({h[1:] for h in parsed.hrefs} - set(parsed.ids))
+    # The largest 30 groups are drawn, the other 2 named as being in the comparison tables.
+    assert "2 more are in" in big and "OUT/comparison/" in big
+    # A block lists its first sections, says how many there are and how to list them all.
+    block = big.split('id="sec-t-nursing_care"')[1].split('<div class="block"')[0]
+    assert block.count("<tr>") == 1 + 20 and "First 20 of 6,400" in block
+    assert "SELECT s.doc_id, s.outline, s.file, s.line, s.title FROM sections s" in block
+    assert "primary_theme = &#x27;nursing_care&#x27;" in block

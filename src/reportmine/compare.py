@@ -1,9 +1,11 @@
 """Stage 9, compare: what health-policy papers publish about many hospitals.
 
 In: the tidy tables of :mod:`reportmine.tables` (``documents``, ``sections``,
-``mentions``, ``section_themes``). Out: a :class:`Comparison` of DataFrames
-and networkx graphs, and :func:`export_graphs` to write the graphs as GEXF
-and GraphML.
+``mentions``, ``section_themes``), as DataFrames or as the Parquet files of an
+output folder (:class:`~reportmine.tables.StoredTables`). Out: a
+:class:`Comparison` of DataFrames and networkx graphs, :func:`export_graphs`
+to write the graphs as GEXF and GraphML, and :func:`write_comparison` to write
+the tables as CSV and Parquet.
 
 The unit compared is the *group*: a document's hospital where it is known,
 else its file (``group`` column, with ``group_source`` saying which), so that
@@ -15,6 +17,13 @@ filed twice) are found first and left out of every count below, so that a
 copied report does not count twice; the documents table marks them in
 ``duplicate_of``. Every output is sorted with stable tie-breaks, so the same
 tables give the same comparison, byte for byte once written.
+
+Memory does not grow with the sections: only the columns needed are read,
+section rows are aggregated by DuckDB (which spills to disk past
+:data:`DUCKDB_MEMORY`) or streamed in Arrow batches into per-group counters,
+near duplicates are found by MinHash with banding, terms are counted over a
+bounded vocabulary, and outputs per group are bounded (top terms, top similar
+groups). What is kept per document is a few numbers and a MinHash signature.
 """
 
 from __future__ import annotations
@@ -22,13 +31,14 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
+import tempfile
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +63,27 @@ DUPLICATE_JACCARD = 0.5
 #: Documents with fewer distinct shingles than this (a title, a stub) are
 #: never called duplicates: a short text matches another by chance.
 MIN_SHINGLES = 50
+#: MinHash signature of a document: MINHASH_BANDS bands of MINHASH_ROWS hashes.
+#: Two documents become candidates when one band agrees entirely, with
+#: probability 1 - (1 - J^3)^42: 0.996 at the threshold J = 0.5, 0.29 at J = 0.2,
+#: 0.04 at J = 0.1. Candidates are then checked on their exact shingle sets.
+MINHASH_BANDS, MINHASH_ROWS = 42, 3
+#: Candidates whose signatures agree on fewer than this share of hashes are not
+#: checked: 0.15 below the threshold is 3.4 standard errors of a 126-hash estimate at J = 0.5.
+CANDIDATE_JACCARD = DUPLICATE_JACCARD - 0.15
 #: Keywords drawn in the keyword co-occurrence graph (most frequent first).
 TOP_KEYWORDS = 40
+#: Distinctive terms kept per group (highest z first): the report shows 10.
+TOP_TERMS = 30
+#: Up to this many groups, similarity lists every pair; past it, the
+#: SIMILAR_GROUPS most similar groups of each group (a full matrix of 3,000 file
+#: groups would be 9 million rows).
+SIMILARITY_ALL_PAIRS = 300
+SIMILAR_GROUPS = 10
+#: Graphs with more nodes get betweenness estimated from this many seeded
+#: source nodes (networkx's ``k``) instead of all of them: exact betweenness is
+#: O(nodes × edges), minutes on the activity graph of a few thousand groups.
+BETWEENNESS_SAMPLE = 500
 #: Shortest token counted as a term: single characters (的, 和, 年) are function words;
 #: tokens with digits (2016, 20xx) are dates and figures, not vocabulary.
 MIN_TERM_CHARS = 2
@@ -63,6 +92,10 @@ QUANTITY_TYPES = ("quantity", "money", "percent")
 #: Digits kept in computed floats: enough for any figure, few enough that the
 #: last-bit noise of a different summation order never changes an output.
 DIGITS = 6
+#: DuckDB buffer pool for the aggregations; past it DuckDB spills to a temporary folder.
+DUCKDB_MEMORY = "256MB"
+#: Section rows per Arrow batch of the text passes.
+BATCH_ROWS = 4096
 
 _OTHER = "other"
 _FILE = "file"
@@ -106,8 +139,12 @@ class Comparison:
         distinctive_themes: ``group, theme, count, log_odds, z`` — log-odds
             ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn
             2008) of each group against all others.
-        distinctive_terms: the same for jieba tokens of section text: ``group, term, count, log_odds, z``.
-        similarity: ``group_a, group_b, cosine`` of theme profiles (all pairs, a != b).
+        distinctive_terms: the same for domain-dictionary terms of section
+            text (``group, term, count, log_odds, z``), the :data:`TOP_TERMS`
+            highest z of each group.
+        similarity: ``group_a, group_b, cosine`` of theme profiles: all pairs
+            (a != b) up to :data:`SIMILARITY_ALL_PAIRS` groups, else each
+            group's :data:`SIMILAR_GROUPS` most similar.
         plan_vs_summary: ``theme, plan_sections, summary_sections, plan_share, summary_share, difference``.
         quantities: ``theme, type, unit, mentions, total, median, min, max`` of
             quantity/money/percent mentions in sections of each primary theme.
@@ -134,8 +171,115 @@ class Comparison:
     graphs: dict[str, Any] = field(default_factory=dict)
     centrality: pd.DataFrame | None = None
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The comparison tables by name (:data:`COLUMNS` order), as :func:`write_comparison` writes them."""
+        out = {}
+        for name in COLUMNS:
+            frame = getattr(self, name)
+            out[name] = frame if frame is not None else _frame(name, [])
+        return out
+
 
 # --- Reading the tables ---------------------------------------------------------
+
+#: Columns read from each input table, and their DuckDB types.
+_INPUTS: dict[str, dict[str, str]] = {
+    "sections": {"section_id": "VARCHAR", "doc_id": "VARCHAR", "file": "VARCHAR", "line": "BIGINT",
+                 "outline": "VARCHAR", "title": "VARCHAR", "body": "VARCHAR", "primary_theme": "VARCHAR"},
+    "section_themes": {"section_id": "VARCHAR", "theme": "VARCHAR", "rank": "BIGINT", "is_primary": "BOOLEAN"},
+    "mentions": {"doc_id": "VARCHAR", "section_id": "VARCHAR", "file": "VARCHAR", "line": "BIGINT",
+                 "start": "BIGINT", "type": "VARCHAR", "text": "VARCHAR", "value": "DOUBLE", "unit": "VARCHAR",
+                 "name": "VARCHAR"},
+}
+
+
+def _stored_path(tables: Any, name: str) -> Path | None:
+    """The Parquet file ``tables[name]`` would be read from, when ``tables`` is an output folder's and unchanged.
+
+    Reading the file ourselves (only the columns needed, batch by batch) is
+    what keeps a big table out of memory; a table assigned in memory is used as it is.
+    """
+    directory = getattr(tables, "directory", None)
+    if directory is None or name in getattr(tables, "_frames", {}):
+        return None
+    path = Path(directory) / f"{name}.parquet"
+    return path if path.is_file() else None
+
+
+def _arrow(frame: Any, columns: Iterable[str]) -> Any:
+    """Columns of a DataFrame as an Arrow table; a column of mixed Python values becomes text."""
+    import pyarrow as pa
+
+    arrays, names = [], []
+    for column in columns:
+        values = frame[column]
+        try:
+            arrays.append(pa.array(values, from_pandas=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays.append(pa.array([None if _value(v) is None else str(v) for v in values], type=pa.string()))
+        names.append(column)
+    return pa.table(arrays, names=names) if names else pa.table({})
+
+
+class _Source:
+    """A DuckDB connection with one view per input table, of exactly the columns of :data:`_INPUTS`.
+
+    A view reads an output folder's Parquet file, or an in-memory DataFrame,
+    with missing tables and columns as NULL, so every query below sees one
+    shape. The connection's buffer pool is :data:`DUCKDB_MEMORY`, spilling to
+    a temporary folder removed by :meth:`close`.
+    """
+
+    def __init__(self, tables: Mapping[str, Any]) -> None:
+        import duckdb
+
+        self._spill = tempfile.mkdtemp(prefix="reportmine-compare-")
+        self.con = duckdb.connect()
+        self.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        self.con.execute(f"SET temp_directory = '{self._spill}'")
+        self.con.execute("SET preserve_insertion_order = true")  # text passes read in table order
+        for name, columns in _INPUTS.items():
+            self._view(tables, name, columns)
+
+    def _view(self, tables: Mapping[str, Any], name: str, columns: dict[str, str]) -> None:
+        path = _stored_path(tables, name)
+        present: set[str] = set()
+        source = None
+        if path is not None:
+            import pyarrow.parquet as pq
+
+            present = set(pq.read_schema(path).names)
+            source = f"read_parquet('{_quote(str(path))}')"
+        else:
+            frame = tables.get(name) if tables else None
+            present = set(frame.columns) & set(columns) if frame is not None else set()
+            if present:
+                self.con.register(f"_{name}_input", _arrow(frame, [c for c in columns if c in present]))
+                source = f"_{name}_input"
+        select = ", ".join(f'TRY_CAST("{c}" AS {t}) AS "{c}"' if c in present else f'NULL::{t} AS "{c}"'
+                           for c, t in columns.items())
+        where = "" if source else " WHERE false"
+        self.con.execute(f'CREATE VIEW "{name}" AS SELECT {select} FROM {source or "(SELECT 1)"}{where}')
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    def batches(self, sql: str) -> Iterator[dict[str, list[Any]]]:
+        """Result rows of ``sql`` as column lists, :data:`BATCH_ROWS` at a time."""
+        relation = self.con.sql(sql)
+        # DuckDB 2 renamed fetch_record_batch (deprecated there) to to_arrow_reader.
+        reader = (relation.to_arrow_reader(BATCH_ROWS) if hasattr(relation, "to_arrow_reader")
+                  else relation.fetch_record_batch(BATCH_ROWS))
+        for batch in reader:
+            yield {name: batch.column(i).to_pylist() for i, name in enumerate(batch.schema.names)}
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self._spill, ignore_errors=True)
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _value(value: Any) -> Any:
@@ -199,13 +343,14 @@ class _Doc:
     duplicate_of: str | None = None
 
 
-@dataclass
-class _Sec:
-    section_id: str
-    doc: _Doc
-    theme: str
-    themes: tuple[str, ...]
-    text: str
+def _documents_frame(tables: Mapping[str, Any]) -> Any:
+    """The documents table (one row per report: small beside the sections), read whole."""
+    path = _stored_path(tables, "documents")
+    if path is not None:
+        import pandas as pd
+
+        return pd.read_parquet(path)
+    return tables.get("documents") if tables else None
 
 
 def _group_documents(documents: Any, group_by: str) -> list[_Doc]:
@@ -227,48 +372,56 @@ def _group_documents(documents: Any, group_by: str) -> list[_Doc]:
     return docs
 
 
-def _section_themes(tables: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
-    """Section id -> primary theme, and -> every theme in rank order (from ``section_themes``)."""
-    ranked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    rows = _records(tables.get("section_themes"), ("section_id", "theme", "rank", "is_primary"))
-    for i, row in enumerate(rows):
-        sid, theme = _text(row["section_id"]), _text(row["theme"])
-        if sid is None or theme is None:
-            continue
-        rank = _int(row["rank"])
-        if rank is None:
-            rank = 1 if row["is_primary"] else 1_000_000
-        ranked[sid].append((rank, i, theme))
-    primary, themes = {}, {}
-    for sid, items in ranked.items():
-        ordered = [t for _, _, t in sorted(items)]
-        primary[sid] = ordered[0]
-        themes[sid] = tuple(dict.fromkeys(ordered))
-    return primary, themes
+def _register_documents(source: _Source, docs: list[_Doc]) -> None:
+    """The documents as DuckDB table ``docs``: id, table order, group, year, kind, and whether counted."""
+    import pyarrow as pa
+
+    # A doc_id listed twice keeps its first row, as a dict keyed by doc_id would.
+    first: dict[str, _Doc] = {}
+    for d in docs:
+        first.setdefault(d.doc_id, d)
+    rows = list(first.values())
+    table = pa.table({
+        "doc_id": pa.array([d.doc_id for d in rows], pa.string()),
+        "ord": pa.array([d.order for d in rows], pa.int64()),
+        "grp": pa.array([d.group for d in rows], pa.string()),
+        "year": pa.array([d.year for d in rows], pa.int64()),
+        "kind": pa.array([d.kind for d in rows], pa.string()),
+        "kept": pa.array([d.duplicate_of is None for d in rows], pa.bool_()),
+    })
+    source.con.register("_docs_input", table)
+    source.con.execute("CREATE OR REPLACE TABLE docs AS SELECT * FROM _docs_input")
 
 
-def _sections(tables: dict[str, Any], docs: dict[str, _Doc]) -> list[_Sec]:
-    """Sections of known documents, in table order, with their themes and own text."""
-    primary, ranked = _section_themes(tables)
-    rows = _records(tables.get("sections"), ("section_id", "doc_id", "title", "body", "primary_theme"))
-    out = []
-    for row in rows:
-        sid, doc = _text(row["section_id"]), docs.get(_text(row["doc_id"]) or "")
-        if sid is None or doc is None:
-            continue
-        # Same rule as the report's: section_themes first, then the sections table, else "other".
-        theme = primary.get(sid) or _text(row["primary_theme"]) or _OTHER
-        themes = ranked.get(sid) or (theme,)
-        text = "\n".join(t for t in (_value(row["title"]), _value(row["body"])) if t)
-        out.append(_Sec(sid, doc, theme, themes, str(text)))
-    return out
+def _register_sections(source: _Source) -> None:
+    """DuckDB table ``sec``: the sections of counted documents, with group, year, kind, primary theme and characters."""
+    # Kept sections with their effective primary theme: section_themes first (lowest rank, then theme),
+    # then the sections table, else "other" — the report's rule too.
+    source.con.execute("""
+        CREATE OR REPLACE TABLE prim AS
+        SELECT sid AS section_id, theme FROM (
+            SELECT nullif(trim(section_id), '') AS sid, nullif(trim(theme), '') AS theme,
+                   coalesce("rank", CASE WHEN is_primary THEN 1 ELSE 1000000 END) AS rk
+            FROM section_themes)
+        WHERE sid IS NOT NULL AND theme IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY sid ORDER BY rk, theme) = 1""")
+    source.con.execute("""
+        CREATE OR REPLACE TABLE sec AS
+        SELECT s.sid AS section_id, d.doc_id, d.ord, d.grp, d.year, d.kind,
+               coalesce(p.theme, nullif(trim(s.primary_theme), ''), 'other') AS theme,
+               length(replace(coalesce(s.title, ''), chr(10), '')) + length(replace(coalesce(s.body, ''), chr(10), ''))
+                   AS chars
+        FROM (SELECT *, nullif(trim(section_id), '') AS sid, nullif(trim(doc_id), '') AS did FROM sections) s
+        JOIN docs d ON d.doc_id = s.did
+        LEFT JOIN prim p ON p.section_id = s.sid
+        WHERE d.kept AND s.sid IS NOT NULL""")
 
 
 # --- Public API -------------------------------------------------------------------
 
 
 def compare(
-    tables: dict[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame],
     *,
     group_by: str = "hospital",
     keywords: Iterable[str] | None = None,
@@ -276,13 +429,16 @@ def compare(
     """Compare the groups of a corpus: profiles, distinctive themes and terms, networks.
 
     Args:
-        tables: the tidy tables of :func:`reportmine.build_tables` (missing or
-            empty tables give empty results, never an error).
+        tables: the tidy tables of :func:`reportmine.build_tables`, or the
+            :class:`~reportmine.tables.StoredTables` of an output folder (read
+            column by column from its Parquet files, never whole). Missing or
+            empty tables give empty results, never an error.
         group_by: the documents column naming a document's group (``hospital``,
             ``region`` …; ``file`` compares files). Where it is empty the group
             is the file; ``group_source`` takes the column's ``<name>_source``.
-        keywords: the vocabulary of the keyword co-occurrence graph and extra
-            words for the tokenizer (default: the shipped taxonomy's keywords).
+        keywords: the vocabulary of the keyword co-occurrence graph, added to
+            the domain dictionary whose words are the distinctive terms'
+            vocabulary (default: the shipped taxonomy's keywords).
 
     Returns:
         A :class:`Comparison`; every table is sorted, so the same tables give
@@ -299,40 +455,73 @@ def compare(
 
         keywords = load_taxonomy().keywords()
     keywords = list(keywords)
-    doc_list = _group_documents(tables.get("documents"), group_by)
-    docs = {d.doc_id: d for d in doc_list}
-    all_sections = _sections(tables, docs)
-    pairs = _find_near_duplicates(doc_list, all_sections)
-    kept = [s for s in all_sections if s.doc.duplicate_of is None]
-    kept_docs = {d.doc_id: d for d in doc_list if d.duplicate_of is None}
+    tables = tables if tables is not None else {}
+    documents = _documents_frame(tables)
+    doc_list = _group_documents(documents, group_by)
+    docs = {}
+    for d in doc_list:
+        docs.setdefault(d.doc_id, d)
+    source = _Source(tables)
+    try:
+        _register_documents(source, doc_list)
+        pairs = _find_near_duplicates(source, doc_list)
+        _register_documents(source, doc_list)   # again, with the copies marked
+        _register_sections(source)
+        kept_docs = {did: d for did, d in docs.items() if d.duplicate_of is None}
+        terms, keyword_graph = _count_terms(source, kept_docs, keywords)
+        group_theme = _group_theme_counts(source)
+        graphs = {
+            "activity_group": _activity_graph(source),
+            "keyword_cooccurrence": keyword_graph,
+            "theme_cooccurrence": _theme_graph(source),
+        }
+        comparison = Comparison(
+            theme_profiles=_theme_profiles(source),
+            share_definition=SHARE_DEFINITION,
+            distinctive_themes=_distinctive_themes(group_theme),
+            distinctive_terms=_distinctive_terms(terms),
+            similarity=_similarity(group_theme),
+            plan_vs_summary=_plan_vs_summary(source),
+            quantities=_quantities(source),
+            first_activities=_first_activities(source),
+            near_duplicates=_frame("near_duplicates", pairs),
+            documents=_documents_table(documents, docs, pd),
+            graphs=graphs,
+        )
+    finally:
+        source.close()
+    comparison.centrality = centrality(graphs)
+    return comparison
 
-    from .segmentation import get_segmenter, normalize_term
 
-    segmenter = get_segmenter(keywords)
-    tokens = {s.section_id: segmenter.cut(s.text) for s in kept}
-    mentions = _records(tables.get("mentions"), ("doc_id", "section_id", "line", "start", "type", "text", "value",
-                                                 "unit", "name"))
-    mentions = [m for m in mentions if _text(m["doc_id"]) in kept_docs]
+def write_comparison(comparison: Comparison, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write each comparison table as ``OUT/<name>.csv`` and ``OUT/<name>.parquet`` (:data:`COLUMNS` order).
 
-    graphs = {
-        "activity_group": _activity_graph(mentions, kept_docs),
-        "keyword_cooccurrence": _keyword_graph(kept, tokens, {normalize_term(k) for k in keywords}),
-        "theme_cooccurrence": _theme_graph(kept),
-    }
-    return Comparison(
-        theme_profiles=_theme_profiles(kept),
-        share_definition=SHARE_DEFINITION,
-        distinctive_themes=_distinctive_themes(kept),
-        distinctive_terms=_distinctive_terms(kept, tokens),
-        similarity=_similarity(kept),
-        plan_vs_summary=_plan_vs_summary(kept),
-        quantities=_quantities(mentions, {s.section_id: s.theme for s in kept}),
-        first_activities=_first_activities(mentions, kept_docs),
-        near_duplicates=_frame("near_duplicates", pairs),
-        documents=_documents_table(tables.get("documents"), docs, pd),
-        graphs=graphs,
-        centrality=centrality(graphs),
-    )
+    Each file is written under a temporary name and renamed into place; the
+    same comparison gives the same bytes.
+
+    Returns:
+        The paths written, in name order.
+
+    >>> write_comparison(analysis.comparison, "reportmine-out/comparison")  # doctest: +SKIP
+    [PosixPath('reportmine-out/comparison/centrality.csv'), ...]
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .tables import _atomic
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in sorted(comparison.tables().items()):
+        with _atomic(out / f"{name}.csv") as tmp:
+            frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+        written.append(out / f"{name}.csv")
+        with _atomic(out / f"{name}.parquet") as tmp:
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        written.append(out / f"{name}.parquet")
+    return written
 
 
 def _frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -377,39 +566,102 @@ def _normalised(text: str) -> str:
     return _DIGITS.sub("0", _PUNCT.sub("", text))
 
 
-def _find_near_duplicates(docs: list[_Doc], sections: list[_Sec]) -> list[dict[str, Any]]:
+def _joined(title: Any, body: Any) -> str:
+    return "\n".join(t for t in (title, body) if t)
+
+
+_HASHES = MINHASH_BANDS * MINHASH_ROWS
+_EMPTY = (1 << 32) - 1   # a signature entry no shingle reached
+
+
+@lru_cache(maxsize=1)
+def _hash_params() -> tuple[Any, Any]:
+    """Fixed multipliers (odd) and offsets of the multiply-shift hash family: the same signatures on every run."""
+    import numpy as np
+
+    rng = np.random.default_rng(20240607)
+    a = rng.integers(1, 2**63, size=_HASHES, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, size=_HASHES, dtype=np.uint64)
+    return a[:, None], b[:, None]
+
+
+def _minhash(normal: str) -> Any:
+    """MinHash signature (uint64, :data:`_HASHES` entries) of a normalised text's shingles, None if it has none."""
+    import numpy as np
+
+    n = len(normal) - SHINGLE_CHARS + 1
+    if n <= 0:
+        return None
+    codes = np.frombuffer(normal.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    shingle = np.zeros(n, dtype=np.uint64)
+    for k in range(SHINGLE_CHARS):  # polynomial hash of each shingle; uint64 arithmetic wraps, deterministically
+        shingle = shingle * np.uint64(1_000_003) + codes[k:k + n]
+    shingle = np.unique(shingle)
+    a, b = _hash_params()
+    with np.errstate(over="ignore"):
+        return ((a * shingle[None, :] + b) >> np.uint64(32)).min(axis=1)
+
+
+def _shingles(text: str) -> set[str]:
+    normal = _normalised(text)
+    grams = {normal[i:i + SHINGLE_CHARS] for i in range(len(normal) - SHINGLE_CHARS + 1)}
+    return grams if len(grams) >= MIN_SHINGLES else set()
+
+
+def _find_near_duplicates(source: _Source, docs: list[_Doc]) -> list[dict[str, Any]]:
     """Pairs of documents whose shingle sets have a Jaccard similarity >= :data:`DUPLICATE_JACCARD`.
 
-    Sets each later document's ``duplicate_of`` to the earliest document (in
-    table order) it copies that is not itself a copy, and returns the pairs
-    (``doc_a`` the earlier) in table order.
+    One pass over the section text gives each document a MinHash signature
+    (the minimum over its sections' shingles); documents agreeing on a whole
+    band of it are candidates (locality-sensitive hashing: near-linear, not
+    all pairs), those whose signatures agree on at least
+    :data:`CANDIDATE_JACCARD` are checked on their exact shingle sets, read
+    again for them alone. Sets each later document's ``duplicate_of`` to the
+    earliest document (in table order) it copies that is not itself a copy,
+    and returns the pairs (``doc_a`` the earlier) in table order.
     """
-    texts: dict[str, list[str]] = defaultdict(list)
-    for s in sections:
-        texts[s.doc.doc_id].append(s.text)
-    shingles = []
-    for d in docs:
-        text = _normalised("\n".join(texts.get(d.doc_id, [])))
-        grams = {text[i:i + SHINGLE_CHARS] for i in range(len(text) - SHINGLE_CHARS + 1)}
-        shingles.append(grams if len(grams) >= MIN_SHINGLES else set())
-    candidates = [i for i, grams in enumerate(shingles) if grams]
-    if len(candidates) < 2:
-        return []
-    from sklearn.feature_extraction.text import CountVectorizer
+    import numpy as np
 
-    # Sparse binary shingle matrix: X·Xᵀ gives every pair's intersection at once,
-    # instead of comparing sets pair by pair (quadratic in documents times text length).
-    vectorizer = CountVectorizer(analyzer=lambda grams: sorted(grams), binary=True)
-    matrix = vectorizer.fit_transform([shingles[i] for i in candidates])
-    sizes = [len(shingles[i]) for i in candidates]
-    overlap = (matrix @ matrix.T).tocoo()
+    index = {}
+    for i, d in enumerate(docs):
+        index.setdefault(d.doc_id, i)
+    if len(index) < 2:
+        return []
+    signatures = np.full((len(docs), _HASHES), _EMPTY, dtype=np.uint64)
+    chars = np.zeros(len(docs), dtype=np.int64)
+    query = ("SELECT nullif(trim(doc_id), '') AS did, title, body FROM sections "
+             "WHERE nullif(trim(section_id), '') IS NOT NULL AND nullif(trim(doc_id), '') IN (SELECT doc_id FROM docs)")
+    for batch in source.batches(query):
+        for did, title, body in zip(batch["did"], batch["title"], batch["body"], strict=True):
+            i = index[did]
+            normal = _normalised(_joined(title, body))
+            chars[i] += len(normal)
+            signature = _minhash(normal)
+            if signature is not None:
+                np.minimum(signatures[i], signature, out=signatures[i])
+    # A document needs MIN_SHINGLES distinct shingles, so at least this many characters.
+    eligible = np.flatnonzero(chars >= MIN_SHINGLES + SHINGLE_CHARS - 1)
+    candidates = _lsh_candidates(signatures, eligible)
+    if not candidates:
+        return []
+    # Read the candidates' text once more, in table order, for their exact shingle sets.
+    involved = sorted({i for pair in candidates for i in pair})
+    texts: dict[int, list[str]] = defaultdict(list)
+    source.con.register("_involved", _id_table([docs[i].doc_id for i in involved]))
+    query = ("SELECT nullif(trim(doc_id), '') AS did, title, body FROM sections WHERE nullif(trim(section_id), '') "
+             "IS NOT NULL AND nullif(trim(doc_id), '') IN (SELECT doc_id FROM _involved)")
+    for batch in source.batches(query):
+        for did, title, body in zip(batch["did"], batch["title"], batch["body"], strict=True):
+            texts[index[did]].append(_joined(title, body))
+    shingles = {i: _shingles("\n".join(texts.get(i, []))) for i in involved}
     pairs = []
-    for a, b, shared in zip(overlap.row.tolist(), overlap.col.tolist(), overlap.data.tolist(), strict=True):
-        if a >= b:
+    for a, b in sorted(candidates):
+        x, y = shingles[a], shingles[b]
+        if not x or not y:
             continue
-        jaccard = shared / (sizes[a] + sizes[b] - shared)
+        jaccard = len(x & y) / len(x | y)
         if jaccard >= DUPLICATE_JACCARD:
-            pairs.append((candidates[a], candidates[b], jaccard))
+            pairs.append((a, b, jaccard))
     pairs.sort()
     for i, j, _ in pairs:
         doc, original = docs[j], docs[i]
@@ -419,6 +671,48 @@ def _find_near_duplicates(docs: list[_Doc], sections: list[_Sec]) -> list[dict[s
              "group_a": docs[i].group, "group_b": docs[j].group} for i, j, s in pairs]
 
 
+def _id_table(ids: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.table({"doc_id": pa.array(ids, pa.string())})
+
+
+def _lsh_candidates(signatures: Any, eligible: Any) -> set[tuple[int, int]]:
+    """Pairs (i < j) of eligible documents agreeing on a whole band, whose signatures agree on
+    :data:`CANDIDATE_JACCARD` of their hashes or more."""
+    import numpy as np
+
+    if len(eligible) < 2:
+        return set()
+    found = []
+    sig = signatures[eligible]
+    for band in range(MINHASH_BANDS):
+        rows = sig[:, band * MINHASH_ROWS:(band + 1) * MINHASH_ROWS]
+        key = np.zeros(len(eligible), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for r in range(MINHASH_ROWS):
+                key = key * np.uint64(0x9E3779B97F4A7C15) + rows[:, r]
+        order = np.argsort(key, kind="stable")
+        ranked = key[order]
+        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+        ends = np.r_[starts[1:], len(ranked)]
+        for s, e in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(), strict=True):
+            members = np.sort(eligible[order[s:e]])
+            a, b = np.triu_indices(len(members), 1)
+            found.append(members[a].astype(np.int64) * len(signatures) + members[b])
+    if not found:
+        return set()
+    codes = np.unique(np.concatenate(found))
+    first, second = codes // len(signatures), codes % len(signatures)
+    checked: set[tuple[int, int]] = set()
+    for at in range(0, len(codes), 100_000):   # agreement of the signatures, a chunk of pairs at a time
+        a, b = first[at:at + 100_000], second[at:at + 100_000]
+        agree = (signatures[a] == signatures[b]).mean(axis=1)
+        keep = agree >= CANDIDATE_JACCARD
+        checked.update(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
+    return checked
+
+
 # --- Profiles ------------------------------------------------------------------------
 
 
@@ -426,32 +720,27 @@ def _year_key(year: int | None) -> tuple[bool, int]:
     return (year is None, year or 0)
 
 
-def _theme_profiles(sections: list[_Sec]) -> pd.DataFrame:
-    sections_n: Counter = Counter()
-    chars: Counter = Counter()
-    doc_sets: dict[tuple, set[str]] = defaultdict(set)
-    totals: dict[tuple, list] = defaultdict(lambda: [0, 0, set()])
-    for s in sections:
-        cell = (s.doc.group, s.doc.year)
-        key = (*cell, s.theme)
-        size = len(s.text.replace("\n", ""))
-        sections_n[key] += 1
-        chars[key] += size
-        doc_sets[key].add(s.doc.doc_id)
-        totals[cell][0] += 1
-        totals[cell][1] += size
-        totals[cell][2].add(s.doc.doc_id)
+def _theme_profiles(source: _Source) -> pd.DataFrame:
+    cells = source.rows("SELECT grp, year, theme, count(*), sum(chars), count(DISTINCT doc_id) FROM sec GROUP BY ALL")
+    totals = {(g, y): (n, c, d) for g, y, n, c, d in source.rows(
+        "SELECT grp, year, count(*), sum(chars), count(DISTINCT doc_id) FROM sec GROUP BY ALL")}
     rows = []
-    for key in sorted(sections_n, key=lambda k: (k[0], _year_key(k[1]), k[2])):
-        n_sections, n_chars, n_docs = totals[key[:2]]
+    for g, y, t, n, c, d in sorted(cells, key=lambda k: (k[0], _year_key(k[1]), k[2])):
+        n_sections, n_chars, n_docs = totals[(g, y)]
         rows.append({
-            "group": key[0], "year": key[1], "theme": key[2], "sections": sections_n[key], "chars": chars[key],
-            "documents": len(doc_sets[key]),
-            "share_sections": _round(sections_n[key] / n_sections),
-            "share_chars": _round(chars[key] / n_chars) if n_chars else 0.0,
-            "share_documents": _round(len(doc_sets[key]) / len(n_docs)),
+            "group": g, "year": y, "theme": t, "sections": int(n), "chars": int(c), "documents": int(d),
+            "share_sections": _round(n / n_sections),
+            "share_chars": _round(c / n_chars) if n_chars else 0.0,
+            "share_documents": _round(d / n_docs),
         })
     return _frame("theme_profiles", rows)
+
+
+def _group_theme_counts(source: _Source) -> dict[str, Counter]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for g, t, n in source.rows("SELECT grp, theme, count(*) FROM sec GROUP BY ALL"):
+        counts[g][t] = int(n)
+    return counts
 
 
 def log_odds_dirichlet(counts: dict[str, Counter], *, prior_strength: float = PRIOR_STRENGTH,
@@ -508,10 +797,8 @@ def log_odds_dirichlet(counts: dict[str, Counter], *, prior_strength: float = PR
     return rows
 
 
-def _distinctive_themes(sections: list[_Sec]) -> pd.DataFrame:
-    counts: dict[str, Counter] = defaultdict(Counter)
-    for s in sections:
-        counts[s.doc.group][s.theme] += 1
+
+def _distinctive_themes(counts: dict[str, Counter]) -> pd.DataFrame:
     rows = [{"group": r["group"], "theme": r["item"], "count": r["count"], "log_odds": r["log_odds"], "z": r["z"]}
             for r in log_odds_dirichlet(counts)]
     return _frame("distinctive_themes", rows)
@@ -529,12 +816,61 @@ def _is_term(token: str) -> bool:
             and token not in stopwords())
 
 
-def _distinctive_terms(sections: list[_Sec], tokens: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+def _count_terms(source: _Source, docs: dict[str, _Doc], keywords: list[str]) -> tuple[dict[str, Counter], Any]:
+    """Per-group counts of domain-dictionary terms, and the keyword co-occurrence graph, in one pass over the text.
+
+    The vocabulary is bounded: the words of the domain dictionary
+    (:func:`reportmine.segmentation.domain_words`, which holds every taxonomy
+    keyword) and ``keywords``. Each section's normalised text is matched
+    leftmost-longest without overlaps, as a dictionary segmenter would cut
+    those words, by an Aho-Corasick automaton (linear in the text, whatever
+    the vocabulary's size), instead of segmenting every section with jieba
+    again: the per-file stages already did that, and it was most of the
+    comparison's time on a large corpus.
+    """
+    import ahocorasick_rs
+    import numpy as np
+    from scipy import sparse
+
+    from .segmentation import domain_words, normalize, normalize_term
+
+    vocabulary = sorted(set(domain_words(keywords)) | {normalize_term(k) for k in keywords if normalize_term(k)})
+    keyword_set = sorted({normalize_term(k) for k in keywords} & set(vocabulary))
+    keyword_index = {k: i for i, k in enumerate(keyword_set)}
+    terms = frozenset(w for w in vocabulary if _is_term(w))
     counts: dict[str, Counter] = defaultdict(Counter)
-    for s in sections:
-        counts[s.doc.group].update(t for t in tokens[s.section_id] if _is_term(t))
-    rows = [{"group": r["group"], "term": r["item"], "count": r["count"], "log_odds": r["log_odds"], "z": r["z"]}
-            for r in log_odds_dirichlet(counts, all_items=False)]
+    cooccur = np.zeros((len(keyword_set), len(keyword_set)), dtype=np.int64)
+    if not vocabulary:
+        return counts, _keyword_graph(keyword_set, cooccur)
+    automaton = ahocorasick_rs.AhoCorasick(vocabulary, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+    query = "SELECT s.grp, t.title, t.body FROM sec s JOIN sections t ON nullif(trim(t.section_id), '') = s.section_id"
+    for batch in source.batches(query):
+        rows, cols = [], []
+        for k, (group, title, body) in enumerate(zip(batch["grp"], batch["title"], batch["body"], strict=True)):
+            found = automaton.find_matches_as_strings(normalize(_joined(title, body)))
+            if not found:
+                continue
+            counts[group].update(t for t in found if t in terms)
+            for word in set(found):
+                if word in keyword_index:
+                    rows.append(k)
+                    cols.append(keyword_index[word])
+        if rows:
+            # Sections × keywords incidence: XᵀX counts the sections holding each pair (diagonal: each keyword).
+            x = sparse.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)),
+                                  shape=(len(batch["grp"]), len(keyword_set)))
+            cooccur += (x.T @ x).toarray()
+    return counts, _keyword_graph(keyword_set, cooccur)
+
+
+def _distinctive_terms(counts: dict[str, Counter]) -> pd.DataFrame:
+    rows = []
+    per_group: Counter = Counter()
+    for r in log_odds_dirichlet(counts, all_items=False):   # by group, then z descending
+        if per_group[r["group"]] < TOP_TERMS:
+            per_group[r["group"]] += 1
+            rows.append({"group": r["group"], "term": r["item"], "count": r["count"], "log_odds": r["log_odds"],
+                         "z": r["z"]})
     return _frame("distinctive_terms", rows)
 
 
@@ -549,19 +885,51 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return _round(dot / norm) if norm else 0.0
 
 
-def _similarity(sections: list[_Sec]) -> pd.DataFrame:
-    profiles: dict[str, Counter] = defaultdict(Counter)
-    for s in sections:
-        profiles[s.doc.group][s.theme] += 1
+def _similarity(profiles: dict[str, Counter]) -> pd.DataFrame:
+    """Cosine of theme profiles: every pair up to :data:`SIMILARITY_ALL_PAIRS` groups, else each group's
+    :data:`SIMILAR_GROUPS` nearest, computed a block of rows at a time."""
+    import numpy as np
+
     groups = sorted(profiles)
-    rows = [{"group_a": a, "group_b": b, "cosine": cosine(profiles[a], profiles[b])}
-            for a in groups for b in groups if a != b]
+    themes = sorted({t for c in profiles.values() for t in c})
+    if len(groups) < 2:
+        return _frame("similarity", [])
+    column = {t: j for j, t in enumerate(themes)}
+    matrix = np.zeros((len(groups), len(themes)), dtype=np.float64)
+    for i, g in enumerate(groups):
+        for t, n in profiles[g].items():
+            matrix[i, column[t]] = n
+    # Counts are integers: the dot products are exact, so the cosines do not depend on BLAS's summation order.
+    norms = np.sqrt((matrix * matrix).sum(axis=1))
+    everything = len(groups) <= SIMILARITY_ALL_PAIRS
+    block = max(1, 4_000_000 // len(groups))
+    rows = []
+    for start in range(0, len(groups), block):
+        dots = matrix[start:start + block] @ matrix.T
+        scale = np.outer(norms[start:start + block], norms)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos = np.where(scale > 0, dots / np.where(scale > 0, scale, 1), 0.0)
+        cos = np.round(cos, DIGITS) + 0.0
+        for k in range(cos.shape[0]):
+            i = start + k
+            values = cos[k].copy()
+            values[i] = -np.inf
+            if everything:
+                picked = [j for j in range(len(groups)) if j != i]
+            else:
+                # Ties at the cut are all kept, then ordered by name: the same neighbours on every run.
+                cut = np.partition(values, -SIMILAR_GROUPS)[-SIMILAR_GROUPS]
+                picked = sorted(np.flatnonzero(values >= cut).tolist(), key=lambda j: (-values[j], groups[j]))
+                picked = sorted(picked[:SIMILAR_GROUPS])
+            rows.extend({"group_a": groups[i], "group_b": groups[j], "cosine": float(values[j])} for j in picked)
     return _frame("similarity", rows)
 
 
-def _plan_vs_summary(sections: list[_Sec]) -> pd.DataFrame:
-    counts = {"plan": Counter(s.theme for s in sections if s.doc.kind == "plan"),
-              "summary": Counter(s.theme for s in sections if s.doc.kind == "summary")}
+def _plan_vs_summary(source: _Source) -> pd.DataFrame:
+    counts: dict[str, Counter] = {"plan": Counter(), "summary": Counter()}
+    for kind, theme, n in source.rows("SELECT kind, theme, count(*) FROM sec WHERE kind IN ('plan', 'summary') "
+                                      "GROUP BY ALL"):
+        counts[kind][theme] = int(n)
     totals = {kind: sum(c.values()) for kind, c in counts.items()}
     rows = []
     for theme in sorted(set(counts["plan"]) | set(counts["summary"])):
@@ -579,44 +947,43 @@ def _plan_vs_summary(sections: list[_Sec]) -> pd.DataFrame:
     return frame
 
 
-def _quantities(mentions: list[dict[str, Any]], theme_of: dict[str, str]) -> pd.DataFrame:
-    values: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-    for m in mentions:
-        kind, theme = _text(m["type"]), theme_of.get(_text(m["section_id"]) or "")
-        value = _value(m["value"])
-        if kind not in QUANTITY_TYPES or theme is None or value is None:
-            continue
-        values[(theme, kind, _text(m["unit"]) or "")].append(float(value))
-    rows = []
-    for key in sorted(values):
-        v = sorted(values[key])
-        middle = len(v) // 2
-        median = v[middle] if len(v) % 2 else (v[middle - 1] + v[middle]) / 2
-        rows.append({"theme": key[0], "type": key[1], "unit": key[2], "mentions": len(v), "total": _round(sum(v)),
-                     "median": _round(median), "min": _round(v[0]), "max": _round(v[-1])})
+#: Mentions of counted documents, with the document's group, year and table order.
+_MENTIONS = """
+    (SELECT m.*, d.grp, d.ord, d.year FROM (
+        SELECT nullif(trim(doc_id), '') AS did, nullif(trim(section_id), '') AS sid, line, start,
+               nullif(trim(type), '') AS type, value, nullif(trim(unit), '') AS unit,
+               coalesce(nullif(trim(name), ''), nullif(trim(text), '')) AS activity
+        FROM mentions) m
+     JOIN docs d ON d.doc_id = m.did WHERE d.kept)"""
+
+
+def _quantities(source: _Source) -> pd.DataFrame:
+    # fsum: an exact sum, so that the order DuckDB's threads add in never shows.
+    types = ", ".join(f"'{t}'" for t in QUANTITY_TYPES)
+    found = source.rows(f"""
+        SELECT s.theme, m.type, coalesce(m.unit, ''), count(*), fsum(m.value), median(m.value), min(m.value),
+               max(m.value)
+        FROM {_MENTIONS} m JOIN sec s ON s.section_id = m.sid
+        WHERE m.type IN ({types}) AND m.value IS NOT NULL AND NOT isnan(m.value)
+        GROUP BY ALL""")
+    rows = [{"theme": t, "type": k, "unit": u, "mentions": int(n), "total": _round(total), "median": _round(median),
+             "min": _round(low), "max": _round(high)} for t, k, u, n, total, median, low, high in sorted(found)]
     return _frame("quantities", rows)
 
 
-def _activity_name(mention: dict[str, Any]) -> str | None:
-    if _text(mention["type"]) != "activity":
-        return None
-    return _text(mention["name"]) or _text(mention["text"])
-
-
-def _first_activities(mentions: list[dict[str, Any]], docs: dict[str, _Doc]) -> pd.DataFrame:
-    seen: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for m in mentions:
-        name, doc = _activity_name(m), docs.get(_text(m["doc_id"]) or "")
-        if name is None or doc is None:
-            continue
-        # Earliest: the first year stated, then table order, then position in the file.
-        seen[(doc.group, name)].append((_year_key(doc.year), doc.order, _int(m["start"]) or 0, doc, _int(m["line"])))
-    rows = []
-    for group, name in seen:
-        hits = sorted(seen[(group, name)], key=lambda h: h[:3])
-        _, _, _, doc, line = hits[0]
-        rows.append({"group": group, "activity": name, "first_year": doc.year, "doc_id": doc.doc_id, "line": line,
-                     "documents": len({h[3].doc_id for h in hits})})
+def _first_activities(source: _Source) -> pd.DataFrame:
+    # Earliest: the first year stated, then table order, then position in the file.
+    found = source.rows(f"""
+        WITH a AS (SELECT * FROM {_MENTIONS} WHERE type = 'activity' AND activity IS NOT NULL),
+        first AS (
+            SELECT grp, activity, year, did, line FROM a
+            QUALIFY row_number() OVER (PARTITION BY grp, activity
+                                       ORDER BY year IS NULL, coalesce(year, 0), ord, coalesce(start, 0), line) = 1),
+        n AS (SELECT grp, activity, count(DISTINCT did) AS documents FROM a GROUP BY ALL)
+        SELECT first.grp, first.activity, first.year, first.did, first.line, n.documents
+        FROM first JOIN n USING (grp, activity)""")
+    rows = [{"group": g, "activity": a, "first_year": y, "doc_id": d, "line": line, "documents": int(n)}
+            for g, a, y, d, line, n in found]
     rows.sort(key=lambda r: (r["group"], _year_key(r["first_year"]), r["activity"]))
     return _frame("first_activities", rows)
 
@@ -624,7 +991,7 @@ def _first_activities(mentions: list[dict[str, Any]], docs: dict[str, _Doc]) -> 
 # --- Networks -------------------------------------------------------------------------
 
 
-def _theme_graph(sections: list[_Sec]) -> Any:
+def _theme_graph(source: _Source) -> Any:
     """Themes linked when they are themes (any rank) of the same document.
 
     Edge ``weight``: documents holding both; ``sections``: sections holding
@@ -632,73 +999,75 @@ def _theme_graph(sections: list[_Sec]) -> Any:
     """
     import networkx as nx
 
-    doc_themes: dict[str, set[str]] = defaultdict(set)
-    primary = Counter(s.theme for s in sections)
-    in_sections: Counter = Counter()
-    for s in sections:
-        doc_themes[s.doc.doc_id].update(s.themes)
-        for pair in combinations(sorted(set(s.themes)), 2):
-            in_sections[pair] += 1
-    in_docs: Counter = Counter()
-    for themes in doc_themes.values():
-        for pair in combinations(sorted(themes), 2):
-            in_docs[pair] += 1
+    # Each counted section's themes: its section_themes rows, else its primary theme.
+    source.con.execute("""
+        CREATE OR REPLACE TABLE sth AS
+        SELECT DISTINCT s.section_id, s.doc_id, t.theme FROM sec s
+        JOIN (SELECT nullif(trim(section_id), '') AS sid, nullif(trim(theme), '') AS theme FROM section_themes) t
+            ON t.sid = s.section_id
+        WHERE t.theme IS NOT NULL
+        UNION
+        SELECT section_id, doc_id, theme FROM sec WHERE section_id NOT IN (SELECT section_id FROM prim)""")
+    primary = dict(source.rows("SELECT theme, count(*) FROM sec GROUP BY ALL"))
+    nodes = sorted(t for (t,) in source.rows("SELECT DISTINCT theme FROM sth"))
+    in_sections = {(a, b): int(n) for a, b, n in source.rows(
+        "SELECT a.theme, b.theme, count(*) FROM sth a JOIN sth b ON a.section_id = b.section_id AND a.theme < b.theme "
+        "GROUP BY ALL")}
+    in_docs = source.rows(
+        "WITH dt AS (SELECT DISTINCT doc_id, theme FROM sth) "
+        "SELECT a.theme, b.theme, count(*) FROM dt a JOIN dt b ON a.doc_id = b.doc_id AND a.theme < b.theme "
+        "GROUP BY ALL")
     graph = nx.Graph()
-    for theme in sorted(set().union(*doc_themes.values()) if doc_themes else ()):
-        graph.add_node(theme, kind="theme", sections=primary.get(theme, 0))
-    for (a, b), n in sorted(in_docs.items()):
-        graph.add_edge(a, b, weight=n, sections=in_sections.get((a, b), 0))
+    for theme in nodes:
+        graph.add_node(theme, kind="theme", sections=int(primary.get(theme, 0)))
+    for a, b, n in sorted((*sorted((a, b)), n) for a, b, n in in_docs):
+        graph.add_edge(a, b, weight=int(n), sections=in_sections.get((a, b), in_sections.get((b, a), 0)))
     return graph
 
 
-def _activity_graph(mentions: list[dict[str, Any]], docs: dict[str, _Doc]) -> Any:
+def _activity_graph(source: _Source) -> Any:
     """Bipartite groups (``bipartite=0``) and activities (``bipartite=1``).
 
     Edge ``weight``: the group's mentions of the activity; ``documents``: its documents mentioning it.
     """
     import networkx as nx
 
-    mentions_n: Counter = Counter()
-    doc_sets: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for m in mentions:
-        name, doc = _activity_name(m), docs.get(_text(m["doc_id"]) or "")
-        if name is None or doc is None:
-            continue
-        mentions_n[(doc.group, name)] += 1
-        doc_sets[(doc.group, name)].add(doc.doc_id)
-    groups = sorted({g for g, _ in mentions_n})
+    found = sorted(source.rows(f"SELECT grp, activity, count(*), count(DISTINCT did) FROM {_MENTIONS} "
+                               "WHERE type = 'activity' AND activity IS NOT NULL GROUP BY ALL"))
+    groups = sorted({g for g, *_ in found})
+    group_set = set(groups)
     # An activity named like a group would merge with it: keep them apart.
-    node = {a: (f"{a} (activity)" if a in groups else a) for _, a in mentions_n}
+    node = {a: (f"{a} (activity)" if a in group_set else a) for _, a, *_ in found}
     graph = nx.Graph()
     for g in groups:
         graph.add_node(g, kind="group", bipartite=0)
     for a in sorted(node.values()):
         graph.add_node(a, kind="activity", bipartite=1)
-    for (g, a), n in sorted(mentions_n.items()):
-        graph.add_edge(g, node[a], weight=n, documents=len(doc_sets[(g, a)]))
+    for g, a, n, d in found:
+        graph.add_edge(g, node[a], weight=int(n), documents=int(d))
     return graph
 
 
-def _keyword_graph(sections: list[_Sec], tokens: dict[str, tuple[str, ...]], vocabulary: set[str]) -> Any:
+def _keyword_graph(keywords: list[str], cooccur: Any) -> Any:
     """The :data:`TOP_KEYWORDS` taxonomy keywords in most sections, linked when in the same section.
 
     Edge ``weight`` and node ``sections``: sections holding both (the keyword).
     """
     import networkx as nx
 
-    found = [sorted({t for t in tokens[s.section_id] if t in vocabulary}) for s in sections]
-    frequency = Counter(k for keys in found for k in keys)
+    frequency = {k: int(cooccur[i, i]) for i, k in enumerate(keywords)}
     # A keyword of one section links to nothing in general: at least two.
     ranked = sorted((k for k, n in frequency.items() if n >= 2), key=lambda k: (-frequency[k], k))
-    top = set(ranked[:TOP_KEYWORDS])
-    pairs: Counter = Counter()
-    for keys in found:
-        pairs.update(combinations([k for k in keys if k in top], 2))
+    top = sorted(ranked[:TOP_KEYWORDS])
+    index = {k: i for i, k in enumerate(keywords)}
     graph = nx.Graph()
-    for k in sorted(top):
+    for k in top:
         graph.add_node(k, kind="keyword", sections=frequency[k])
-    for (a, b), n in sorted(pairs.items()):
-        graph.add_edge(a, b, weight=n)
+    for x, a in enumerate(top):
+        for b in top[x + 1:]:
+            n = int(cooccur[index[a], index[b]])
+            if n:
+                graph.add_edge(a, b, weight=n)
     return graph
 
 
@@ -731,7 +1100,8 @@ def centrality(graphs: dict[str, Any]) -> pd.DataFrame:
     """Long table ``graph, node, kind, degree, weighted_degree, betweenness, eigenvector`` of every graph.
 
     Betweenness is unweighted (edge weights are counts, not distances) and
-    normalised; eigenvector centrality uses the weights and is computed per
+    normalised, estimated from :data:`BETWEENNESS_SAMPLE` seeded sources on
+    larger graphs; eigenvector centrality uses the weights and is computed per
     connected component (see :func:`_eigenvector`).
 
     >>> import networkx as nx
@@ -745,7 +1115,10 @@ def centrality(graphs: dict[str, Any]) -> pd.DataFrame:
         graph = graphs[name]
         if graph is None or graph.number_of_nodes() == 0:
             continue
-        between = nx.betweenness_centrality(graph)
+        n = graph.number_of_nodes()
+        # Past BETWEENNESS_SAMPLE nodes, estimated from that many sources chosen with a fixed seed.
+        sample = {"k": BETWEENNESS_SAMPLE, "seed": 0} if n > BETWEENNESS_SAMPLE else {}
+        between = nx.betweenness_centrality(graph, **sample)
         eigen = _eigenvector(graph)
         for node in sorted(graph.nodes, key=str):
             data = graph.nodes[node]

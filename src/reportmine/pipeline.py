@@ -497,14 +497,18 @@ class Analysis:
         raise AttributeError(name)
 
     def write(self, out_dir: str | os.PathLike[str]) -> dict[str, list[Path]]:
-        """Write tables (Parquet, CSV, DuckDB), graphs (GEXF, GraphML), the report and run.json.
+        """Write tables (Parquet, CSV, DuckDB), comparison tables, graphs (GEXF, GraphML), the report and run.json.
+
+        The comparison's tables go to ``OUT/comparison/<name>.csv`` and
+        ``.parquet`` and, where the tables have a DuckDB file, into it as
+        ``comparison_<name>``.
 
         Tables a run already streamed to ``out_dir`` stay as they are; streamed
         to another folder, they are copied; tables in memory are written.
         """
         import json
 
-        from .compare import export_graphs
+        from .compare import export_graphs, write_comparison
         from .report import render_report, write_report
         from .tables import StoredTables, _atomic_path, copy_tables, write_tables
 
@@ -514,8 +518,11 @@ class Analysis:
             written = copy_tables(self.tables.directory, out)
         else:
             written = write_tables(self.tables, out)
+        written["comparison"] = write_comparison(self.comparison, out / "comparison")
+        _add_comparison_to_duckdb(self.comparison, out / "reportmine.duckdb")
         written["graphs"] = list(export_graphs(self.comparison.graphs, out / "graphs"))
-        html = render_report(dict(self.tables), self.comparison, title="reportmine report", run_info=self.run_info)
+        # The tables themselves, not dict(tables): the report reads what it needs from their Parquet files.
+        html = render_report(self.tables, self.comparison, title="reportmine report", run_info=self.run_info)
         written["report"] = [write_report(html, out)]
         target = out / "run.json"
         tmp = _atomic_path(target)
@@ -524,6 +531,19 @@ class Analysis:
         os.replace(tmp, target)
         written["run"] = [target]
         return written
+
+
+def _add_comparison_to_duckdb(comparison: Any, database: Path) -> None:
+    """Put the comparison tables into the run's DuckDB file as ``comparison_<name>`` (small tables: cheap)."""
+    if not database.is_file():
+        return
+    import duckdb
+
+    with duckdb.connect(str(database)) as con:
+        for name, frame in comparison.tables().items():
+            con.register("_comparison_frame", frame)
+            con.execute(f'CREATE OR REPLACE TABLE "comparison_{name}" AS SELECT * FROM _comparison_frame')
+            con.unregister("_comparison_frame")
 
 
 def analyze(
@@ -591,7 +611,8 @@ def analyze(
     from .themes import load_taxonomy
 
     # The run's own taxonomy: its keywords are the keyword graph's vocabulary.
-    comparison = compare(dict(tables), keywords=load_taxonomy(options.taxonomy).keywords())
+    # The stored tables, not dict(tables): compare reads only the columns it needs, batch by batch.
+    comparison = compare(tables, keywords=load_taxonomy(options.taxonomy).keywords())
     summary["seconds"] = round(time.perf_counter() - started, 3)
     run_info = {
         "reportmine": __version__,

@@ -55,13 +55,11 @@ _TOP_THEMES = 6        # distinctive themes per group
 _TOP_TERMS = 10        # distinctive terms per group
 _TOP_NODES = 40        # nodes drawn per network (by weighted degree)
 _TOP_CENTRAL = 10      # centrality rows per graph
-_LIST_CAP = 200        # rows in a mention/term/keyword/activity appendix block
+_SECTION_CAP = 20      # sections (or mentions) listed per appendix block; the block gives the total and its SQL
+_TOP_GROUPS = 30       # groups with per-group figures (the largest by sections); the tables hold every group
+_TABLE_CAP = 200       # rows of a table on the page (failed files, near duplicates, first activities, groups)
 _LAYOUT_SEED = 7       # spring_layout seed: same graph, same picture
 
-#: Columns of the sections table the report shows or searches.
-_SECTION_COLUMNS = ("section_id", "doc_id", "file", "line", "outline", "title", "primary_theme", "body")
-#: Columns of the mentions table the report shows or looks up by.
-_MENTION_COLUMNS = ("doc_id", "section_id", "file", "line", "start", "type", "text", "unit", "name")
 
 _OTHER_NAME = "其他"    # the implicit catch-all theme of every taxonomy
 
@@ -362,18 +360,28 @@ def _bar_chart(bars: list[_Bar], *, vmax: float | None = None, bar_width: float 
 
 @dataclass
 class _Block:
-    """An appendix block: a heading and the sections (or mentions) it lists."""
+    """An appendix block: a heading, the first :data:`_SECTION_CAP` sections (or mentions) it lists, and how many.
+
+    ``rows`` is filled by :func:`_fill_blocks` after the figures have
+    registered every block they link to: one pass over the sections and one
+    over the mentions, each keeping the first rows of each block by document
+    and line (a bounded heap), so a block of a million sections costs as much
+    as one of twenty.
+    """
 
     anchor: str
     heading: str
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
     mentions: bool = False   # rows are mentions (with their text), not sections
+    total: int = 0
+    query: str = ""          # SQL over OUT/reportmine.duckdb listing every row
+    heap: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
 
 
 @dataclass
 class _Context:
-    tables: dict[str, Any]
+    tables: Any
     comparison: Any
     theme_names: dict[str, str]
     theme_order: dict[str, int]
@@ -381,15 +389,22 @@ class _Context:
     group_key: dict[str, str]
     doc_anchor: dict[str, str]
     documents: list[dict[str, Any]]
-    sections: list[dict[str, Any]]           # each with group, kind and theme added
-    section_by_id: dict[str, dict[str, Any]]
-    by_group_theme: dict[tuple[str, str], list[dict[str, Any]]]
+    n_sections: int
+    group_theme_n: dict[tuple[str, str], int]
+    shown_groups: list[str]
     blocks: dict[str, _Block] = field(default_factory=dict)
-    _mentions: list[dict[str, Any]] | None = None
-    _index: dict[str, dict[Any, list[dict[str, Any]]]] = field(default_factory=dict)
+    mention_types: dict[str, int] = field(default_factory=dict)
+    n_mentions: int = 0
+    linked_docs: set[str] = field(default_factory=set)
+    # Block lookups for the fill passes.
+    _by_group_theme: dict[tuple[str, str], _Block] = field(default_factory=dict)
+    _by_theme: dict[str, _Block] = field(default_factory=dict)
+    _by_kind_theme: dict[tuple[str, str], _Block] = field(default_factory=dict)
+    _by_text: list[tuple[str, str | None, _Block]] = field(default_factory=list)
+    _by_mention: dict[tuple[str, Any], _Block] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, tables: dict[str, Any], comparison: Any, run_info: dict[str, Any] | None,
+    def build(cls, tables: Any, comparison: Any, run_info: dict[str, Any] | None,
               taxonomy: Taxonomy | None) -> _Context:
         names, order = _theme_names(taxonomy, run_info)
         docs_frame = getattr(comparison, "documents", None)
@@ -401,39 +416,31 @@ class _Context:
                 # Same rule as compare's: the hospital where known, else the file.
                 doc["group"] = doc.get("hospital") or doc.get("file") or "?"
         documents.sort(key=lambda d: str(d["doc_id"]))
-        doc_by_id = {str(d["doc_id"]): d for d in documents}
 
-        primary: dict[str, str] = {}
-        st = tables.get("section_themes")
-        if not _missing(st, ("section_id", "theme")):
-            for row in _rows(st, ("section_id", "theme", "is_primary", "rank")):
-                first = row.get("is_primary") if row.get("is_primary") is not None else row.get("rank") == 1
-                if first and row["section_id"] is not None and row["theme"] is not None:
-                    primary.setdefault(str(row["section_id"]), str(row["theme"]))
-        sections: list[dict[str, Any]] = []
-        sec_frame = tables.get("sections")
-        if not _missing(sec_frame, ("section_id", "doc_id")):
-            for row in _rows(sec_frame, _SECTION_COLUMNS):
-                sid = str(row["section_id"])
-                doc = doc_by_id.get(str(row["doc_id"]), {})
-                row["theme"] = primary.get(sid) or row.get("primary_theme") or "other"
-                row["group"] = str(doc.get("group") or row.get("file") or "?")
-                row["kind"] = doc.get("kind")
-                sections.append(row)
-        by_group_theme: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for row in sections:
-            by_group_theme.setdefault((row["group"], row["theme"]), []).append(row)
-
-        groups = {str(d["group"]) for d in documents} | {s["group"] for s in sections}
+        group_theme_n: dict[tuple[str, str], int] = {}
+        mention_types: dict[str, int] = {}
+        source = _open_source(tables, documents)
+        try:
+            for group, theme, n in source.rows(f"SELECT grp, theme, count(*) FROM {_SECTIONS} GROUP BY ALL"):
+                group_theme_n[(str(group), str(theme))] = int(n)
+            for kind, n in source.rows("SELECT coalesce(type, 'unknown'), count(*) FROM mentions GROUP BY ALL"):
+                mention_types[str(kind)] = int(n)
+        finally:
+            source.close()
+        groups = {str(d["group"]) for d in documents} | {g for g, _ in group_theme_n}
         groups |= _groups_in(comparison)
         ordered = sorted(groups, key=_natural)   # 第2医院 before 第10医院
+        size: dict[str, int] = {}
+        for (g, _t), n in group_theme_n.items():
+            size[g] = size.get(g, 0) + n
+        # The largest groups get the per-group figures; the comparison tables hold every group.
+        shown = sorted(sorted(ordered, key=lambda g: (-size.get(g, 0), _natural(g)))[:_TOP_GROUPS], key=_natural)
         return cls(
             tables=tables, comparison=comparison, theme_names=names, theme_order=order,
             groups=ordered, group_key={g: f"g{i}" for i, g in enumerate(ordered)},
             doc_anchor={str(d["doc_id"]): f"doc-{i}" for i, d in enumerate(documents)},
-            documents=documents, sections=sections,
-            section_by_id={str(s["section_id"]): s for s in sections},
-            by_group_theme=by_group_theme,
+            documents=documents, n_sections=sum(group_theme_n.values()), group_theme_n=group_theme_n,
+            shown_groups=shown, mention_types=mention_types, n_mentions=sum(mention_types.values()),
         )
 
     # Names and order -------------------------------------------------------
@@ -453,83 +460,220 @@ class _Context:
         """A field of the comparison, or None where the comparison lacks it."""
         return getattr(self.comparison, name, None)
 
+    def is_shown(self, group: str) -> bool:
+        return group in self._shown_set
+
+    @property
+    def _shown_set(self) -> set[str]:
+        return set(self.shown_groups)
+
     # Anchors: each registers the appendix block it points to ----------------------
 
     def group_anchor(self, group: str) -> str:
         anchor = f"sec-{self.group_key.get(group) or 'g-' + _slug(group)}"
         if anchor not in self.blocks:
-            self.blocks[anchor] = _Block(anchor, group, [])   # a header block: the themes follow it
+            self.blocks[anchor] = _Block(anchor, group)   # a header block: the themes follow it
         return anchor
 
     def group_theme_anchor(self, group: str, theme: str) -> str:
         gkey = self.group_key.get(group) or "g-" + _slug(group)
         anchor = f"sec-{gkey}-{_slug(theme)}"
         if anchor not in self.blocks:
-            rows = self.by_group_theme.get((group, theme), [])
-            self.blocks[anchor] = _Block(anchor, f"{group} · {self.name(theme)} ({theme})", rows,
-                                         note="sections of the group with this primary theme")
+            block = _Block(anchor, f"{group} · {self.name(theme)} ({theme})",
+                           note="sections of the group with this primary theme",
+                           query=_sql(f"{_GROUP_SQL} = {_lit(group)} AND s.primary_theme = {_lit(theme)}"))
+            self.blocks[anchor] = self._by_group_theme[(group, theme)] = block
         return anchor
 
     def theme_anchor(self, theme: str) -> str:
         anchor = f"sec-t-{_slug(theme)}"
         if anchor not in self.blocks:
-            rows = [s for s in self.sections if s["theme"] == theme]
-            self.blocks[anchor] = _Block(anchor, f"{self.name(theme)} ({theme}), all groups", rows,
-                                         note="sections with this primary theme")
+            block = _Block(anchor, f"{self.name(theme)} ({theme}), all groups", note="sections with this primary theme",
+                           query=_sql(f"s.primary_theme = {_lit(theme)}"))
+            self.blocks[anchor] = self._by_theme[theme] = block
         return anchor
 
     def kind_theme_anchor(self, kind: str, theme: str) -> str:
         anchor = f"sec-k-{_slug(kind)}-{_slug(theme)}"
         if anchor not in self.blocks:
-            rows = [s for s in self.sections if s["theme"] == theme and s.get("kind") == kind]
-            self.blocks[anchor] = _Block(anchor, f"{kind} · {self.name(theme)} ({theme})", rows,
-                                         note=f"sections of {kind} documents with this primary theme")
+            block = _Block(anchor, f"{kind} · {self.name(theme)} ({theme})",
+                           note=f"sections of {kind} documents with this primary theme",
+                           query=_sql(f"d.kind = {_lit(kind)} AND s.primary_theme = {_lit(theme)}"))
+            self.blocks[anchor] = self._by_kind_theme[(kind, theme)] = block
         return anchor
 
     def text_anchor(self, prefix: str, key: str, heading: str, needle: str, group: str | None = None) -> str:
         """Sections whose title or body contains ``needle`` (in ``group`` when given)."""
         anchor = f"sec-{prefix}-{key}"
         if anchor not in self.blocks:
-            pool = self.sections if group is None else [
-                s for t in self.themes_of(group) for s in self.by_group_theme[(group, t)]]
-            rows = [s for s in pool if needle and needle in f"{s.get('title') or ''}\n{s.get('body') or ''}"]
             where = f" in {group}" if group else ""
-            self.blocks[anchor] = _Block(anchor, heading, rows, note=f"sections{where} containing “{needle}”")
+            condition = f"lower(s.title || chr(10) || coalesce(s.body, '')) LIKE {_lit('%' + needle + '%')}"
+            if group:
+                condition = f"{_GROUP_SQL} = {_lit(group)} AND {condition}"
+            block = _Block(anchor, heading, note=f"sections{where} containing “{needle}”", query=_sql(condition))
+            self.blocks[anchor] = block
+            if needle:
+                self._by_text.append((needle, group, block))
         return anchor
 
-    def mention_anchor(self, key: str, heading: str, rows: list[dict[str, Any]], note: str) -> str:
+    def mention_anchor(self, key: str, heading: str, match: tuple[str, Any], note: str) -> str:
+        """A block of mentions: ``match`` is ``("type", type)``, ``("quantity", (type, unit, theme))`` or
+        ``("activity", name)``."""
         anchor = f"sec-{key}"
         if anchor not in self.blocks:
-            self.blocks[anchor] = _Block(anchor, heading, rows, note=note, mentions=True)
+            block = _Block(anchor, heading, note=note, mentions=True, query=_mention_sql(match))
+            self.blocks[anchor] = self._by_mention.setdefault(match, block)
         return anchor
 
     def themes_of(self, group: str) -> list[str]:
-        return sorted((t for g, t in self.by_group_theme if g == group), key=self.theme_sort)
+        return sorted((t for g, t in self.group_theme_n if g == group), key=self.theme_sort)
+
+    def sections_of(self, group: str) -> int:
+        return sum(n for (g, _t), n in self.group_theme_n.items() if g == group)
 
     def doc_link(self, doc_id: Any) -> str:
         anchor = self.doc_anchor.get(str(doc_id))
+        if anchor:
+            self.linked_docs.add(str(doc_id))
         return f'<a href="#{anchor}">{_e(doc_id)}</a>' if anchor else _e(doc_id)
 
-    def mentions(self) -> list[dict[str, Any]]:
-        """The mentions table as records, read once."""
-        if self._mentions is None:
-            frame = self.tables.get("mentions")
-            self._mentions = [] if _missing(frame, ("type",)) else _rows(frame, _MENTION_COLUMNS)
-        return self._mentions
 
-    def mentions_by(self, key: str) -> dict[Any, list[dict[str, Any]]]:
-        """Mentions indexed by ``quantity`` (type, unit, theme) or ``activity`` (name), built once."""
-        if key not in self._index:
-            index: dict[Any, list[dict[str, Any]]] = {}
-            for m in self.mentions():
-                if key == "activity":
-                    if m.get("type") == "activity":
-                        index.setdefault(str(m.get("name") or m.get("text")), []).append(m)
-                else:
-                    theme = self.section_by_id.get(str(m.get("section_id")), {}).get("theme")
-                    index.setdefault((str(m.get("type")), str(m.get("unit") or ""), theme), []).append(m)
-            self._index[key] = index
-        return self._index[key]
+#: Sections with their group, kind and primary theme (the rule of compare: section_themes, else the sections
+#: table, else "other"); ``docs`` is the report's documents (doc_id, grp, kind).
+_SECTIONS = """
+    (SELECT s.section_id, s.doc_id, s.file, s.line, s.outline, s.title, s.body,
+            coalesce(p.theme, nullif(trim(s.primary_theme), ''), 'other') AS theme,
+            coalesce(d.grp, s.file, '?') AS grp, d.kind
+     FROM sections s
+     LEFT JOIN docs d ON d.doc_id = s.doc_id
+     LEFT JOIN (SELECT section_id, theme FROM section_themes
+                WHERE section_id IS NOT NULL AND theme IS NOT NULL
+                QUALIFY row_number() OVER (PARTITION BY section_id
+                    ORDER BY coalesce("rank", CASE WHEN is_primary THEN 1 ELSE 1000000 END), theme) = 1) p
+         ON p.section_id = s.section_id
+     WHERE s.section_id IS NOT NULL AND s.doc_id IS NOT NULL)"""
+
+#: A document's group in SQL over the output tables (the default grouping: hospital, else file).
+_GROUP_SQL = "coalesce(d.hospital, d.file)"
+
+
+def _lit(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _sql(condition: str) -> str:
+    return ("SELECT s.doc_id, s.outline, s.file, s.line, s.title FROM sections s JOIN documents d USING (doc_id) "
+            f"WHERE {condition} ORDER BY s.doc_id, s.line")
+
+
+def _mention_sql(match: tuple[str, Any]) -> str:
+    kind, key = match
+    if kind == "type":
+        condition = f"m.type = {_lit(key)}"
+    elif kind == "activity":
+        condition = f"m.type = 'activity' AND coalesce(m.name, m.text) = {_lit(key)}"
+    else:
+        mtype, unit, theme = key
+        condition = (f"m.type = {_lit(mtype)} AND coalesce(m.unit, '') = {_lit(unit)} "
+                     f"AND s.primary_theme = {_lit(theme)}")
+    return ("SELECT m.doc_id, s.outline, m.file, m.line, s.title, m.text FROM mentions m "
+            f"LEFT JOIN sections s USING (section_id) WHERE {condition} ORDER BY m.doc_id, m.start")
+
+
+def _open_source(tables: Any, documents: list[dict[str, Any]]) -> Any:
+    """compare's DuckDB view of the tables, with the report's documents as table ``docs``."""
+    import pyarrow as pa
+
+    from .compare import _Source
+
+    source = _Source(tables)
+    docs = pa.table({"doc_id": pa.array([str(d["doc_id"]) for d in documents], pa.string()),
+                     "grp": pa.array([str(d["group"]) for d in documents], pa.string()),
+                     "kind": pa.array([None if d.get("kind") is None else str(d["kind"]) for d in documents],
+                                      pa.string())})
+    source.con.register("_report_docs", docs)
+    source.con.execute("CREATE TABLE docs AS SELECT * FROM _report_docs")
+    return source
+
+
+def _keep(block: _Block, key: tuple[Any, ...], row: dict[str, Any]) -> None:
+    """Count ``row`` in ``block`` and keep it if among the block's first :data:`_SECTION_CAP` by ``key``."""
+    import heapq
+
+    block.total += 1
+    item = (_Neg(key), block.total, row)   # a max-heap of the smallest keys: the largest is dropped first
+    if len(block.heap) < _SECTION_CAP:
+        heapq.heappush(block.heap, item)
+    elif key < block.heap[0][0].key:
+        heapq.heapreplace(block.heap, item)
+
+
+class _Neg:
+    """A sort key reversed, so that heapq's min-heap keeps the smallest keys."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Neg) -> bool:
+        return self.key > other.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Neg) and self.key == other.key
+
+
+def _fill_blocks(ctx: _Context) -> None:
+    """Fill every registered block: one pass over the mentions, one over the sections."""
+    if not ctx.blocks:
+        return
+    source = _open_source(ctx.tables, ctx.documents)
+    try:
+        wanted: set[str] = set()
+        if ctx._by_mention:
+            query = (f"SELECT m.doc_id, m.section_id, m.file, m.line, m.start, m.type, m.text, m.unit, "
+                     f"coalesce(m.name, m.text) AS activity, s.theme FROM mentions m "
+                     f"LEFT JOIN (SELECT section_id, theme FROM {_SECTIONS}) s ON s.section_id = m.section_id")
+            for batch in source.batches(query):
+                for i in range(len(batch["doc_id"])):
+                    row = {k: v[i] for k, v in batch.items()}
+                    kind = row["type"] or "unknown"
+                    targets = [ctx._by_mention.get(("type", kind))]
+                    if row["type"] == "activity":
+                        targets.append(ctx._by_mention.get(("activity", row["activity"])))
+                    targets.append(ctx._by_mention.get(("quantity", (kind, row["unit"] or "", row["theme"]))))
+                    key = (str(row["doc_id"] or row["file"]), row["start"] or 0)
+                    for block in targets:
+                        if block is not None:
+                            _keep(block, key, row)
+            for block in ctx._by_mention.values():
+                wanted.update(str(r[2]["section_id"]) for r in block.heap if r[2]["section_id"])
+        lookup: dict[str, dict[str, Any]] = {}
+        if ctx._by_group_theme or ctx._by_theme or ctx._by_kind_theme or ctx._by_text or wanted:
+            for batch in source.batches(f"SELECT * FROM {_SECTIONS}"):
+                for i in range(len(batch["section_id"])):
+                    row = {k: v[i] for k, v in batch.items()}
+                    if row["section_id"] in wanted:
+                        lookup[row["section_id"]] = {"outline": row["outline"], "title": row["title"]}
+                    group, theme = row["grp"], row["theme"]
+                    key = (str(row["doc_id"]), row["line"] or 0, row["section_id"])
+                    for block in (ctx._by_group_theme.get((group, theme)), ctx._by_theme.get(theme),
+                                  ctx._by_kind_theme.get((row["kind"], theme))):
+                        if block is not None:
+                            _keep(block, key, row)
+                    if ctx._by_text:
+                        text = f"{row['title'] or ''}\n{row['body'] or ''}".lower()
+                        for needle, where, block in ctx._by_text:
+                            if (where is None or where == group) and needle in text:
+                                _keep(block, key, row)
+    finally:
+        source.close()
+    for block in ctx.blocks.values():
+        block.rows = [item[2] for item in sorted(block.heap, key=lambda item: item[0].key)]
+        block.heap = []
+        if block.mentions:
+            for row in block.rows:
+                row["section"] = lookup.get(str(row.get("section_id")), {})
 
 
 def _theme_names(taxonomy: Taxonomy | None, run_info: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, int]]:
@@ -576,10 +720,9 @@ def _summary(ctx: _Context, run_info: dict[str, Any] | None) -> str:
         failed_rows = [r for r in rows if r.get("status") != "ok"]
         if "seconds" in files.columns:
             seconds = sum(_num(r.get("seconds")) or 0 for r in rows)
-    n_mentions = 0 if ctx.tables.get("mentions") is None else len(ctx.tables["mentions"])
     cards = [("files", _int(n_files)), ("ok", _int(n_files - len(failed_rows))), ("failed", _int(len(failed_rows))),
-             ("documents", _int(len(ctx.documents))), ("sections", _int(len(ctx.sections))),
-             ("mentions", _int(n_mentions)), ("groups", _int(len(ctx.groups)))]
+             ("documents", _int(len(ctx.documents))), ("sections", _int(ctx.n_sections)),
+             ("mentions", _int(ctx.n_mentions)), ("groups", _int(len(ctx.groups)))]
     if seconds is not None:
         cards.append(("seconds (files)", f"{seconds:,.2f}"))
     out.append('<div class="cards">' + "".join(f'<div class="card"><b>{v}</b>{_e(k)}</div>' for k, v in cards)
@@ -592,7 +735,9 @@ def _summary(ctx: _Context, run_info: dict[str, Any] | None) -> str:
     if failed_rows:
         out.append(_table(["file", "stage", "error"],
                           [[_e(r.get("file")), _e(r.get("stage")), f'<span class="err">{_e(r.get("error"))}</span>']
-                           for r in failed_rows]))
+                           for r in failed_rows[:_TABLE_CAP]]))
+        out.append(_more(len(failed_rows), _TABLE_CAP, "failed files",
+                         "SELECT file, stage, error FROM files WHERE status = 'failed'"))
     else:
         out.append(_nothing("every file was read" if n_files else "no files"))
 
@@ -605,13 +750,10 @@ def _summary(ctx: _Context, run_info: dict[str, Any] | None) -> str:
             for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
     out.append(_bar_chart(bars, bar_width=240) or _nothing("no documents"))
     out.append("</div><div><h3>Mentions by type</h3>")
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for m in ctx.mentions():
-        by_type.setdefault(str(m.get("type") or "unknown"), []).append(m)
     bars = []
-    for kind, rows in sorted(by_type.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        anchor = ctx.mention_anchor(f"m-{_slug(kind)}", f"mentions of type {kind}", rows, f"{kind} mentions")
-        bars.append(_Bar(kind, len(rows), _int(len(rows)), href=anchor))
+    for kind, n in sorted(ctx.mention_types.items(), key=lambda kv: (-kv[1], kv[0])):
+        anchor = ctx.mention_anchor(f"m-{_slug(kind)}", f"mentions of type {kind}", ("type", kind), f"{kind} mentions")
+        bars.append(_Bar(kind, n, _int(n), href=anchor))
     out.append(_bar_chart(bars, bar_width=240) or _nothing("no mentions"))
     out.append("</div></div>")
 
@@ -621,16 +763,16 @@ def _summary(ctx: _Context, run_info: dict[str, Any] | None) -> str:
         docs_of: dict[str, list[dict[str, Any]]] = {}
         for d in ctx.documents:
             docs_of.setdefault(str(d["group"]), []).append(d)
-        for g in ctx.groups:
+        for g in ctx.shown_groups:
             docs = docs_of.get(g, [])
             sources = sorted({str(d.get("group_source")) for d in docs if d.get("group_source")})
             years = sorted({_year(d.get("year")) for d in docs if _num(d.get("year")) is not None})
-            n_sec = sum(len(ctx.by_group_theme[(g, t)]) for t in ctx.themes_of(g))
             rows.append([f'<a href="#{ctx.group_anchor(g)}">{_e(g)}</a>', _e(", ".join(sources)),
-                         _int(len(docs)), _int(n_sec), _e(", ".join(years))])
+                         _int(len(docs)), _int(ctx.sections_of(g)), _e(", ".join(years))])
         out.append('<p class="note">A group is a document\'s hospital where known, else its file '
                    "(group source says which).</p>")
         out.append(_table(["group", "group source", "documents", "sections", "years"], rows, numeric=(2, 3)))
+        out.append(_groups_note(ctx))
     else:
         out.append(_nothing("no groups"))
     return "\n".join(out)
@@ -674,9 +816,11 @@ def _heatmap(ctx: _Context) -> str:
     shares = _group_theme_shares(ctx)
     if not shares:
         return _nothing("no theme profiles")
-    groups = sorted({g for g, _ in shares}, key=_natural)
+    groups = [g for g in sorted({g for g, _ in shares}, key=_natural) if ctx.is_shown(g)]
+    if not groups:
+        return _nothing("no theme profiles of the groups shown")
     themes = sorted({t for _, t in shares}, key=ctx.theme_sort)
-    top = _nice_max(max(s for s, _ in shares.values()))
+    top = _nice_max(max(s for (g, _t), (s, _n) in shares.items() if ctx.is_shown(g)))
     left = min(_LABEL_MAX, max(_width(g) for g in groups)) + 12
     header = max(_width(ctx.name(t)) + _width(t, 11) + 8 for t in themes) + 8
     width = left + len(themes) * _CELL_W + 20
@@ -708,7 +852,7 @@ def _heatmap(ctx: _Context) -> str:
             "(section counts summed over years). Click a cell for its sections, a theme for all groups.</p>")
     if definition:
         note += f'<p class="note">Comparison\'s share definition: {_e(definition)}</p>'
-    return '<div class="scroll">' + "".join(out) + "</div>" + _legend(top) + note
+    return '<div class="scroll">' + "".join(out) + "</div>" + _legend(top) + note + _groups_note(ctx)
 
 
 def _legend(top: float) -> str:
@@ -733,7 +877,7 @@ def _profiles(ctx: _Context) -> str:
     out = ['<p class="note">Share of each group\'s sections by primary theme; bars link to the sections.</p>',
            '<div class="grid">']
     top = max(s for s, _ in shares.values())
-    for g in sorted({g for g, _ in shares}, key=_natural):
+    for g in [g for g in sorted({g for g, _ in shares}, key=_natural) if ctx.is_shown(g)]:
         items = sorted(((t, s, n) for (gg, t), (s, n) in shares.items() if gg == g and s > 0),
                        key=lambda x: (-x[1], ctx.theme_sort(x[0])))
         bars = [_Bar(ctx.name(t), s, f"{_pct(s)} ({n})", href=ctx.group_theme_anchor(g, t), sub=t,
@@ -741,6 +885,7 @@ def _profiles(ctx: _Context) -> str:
         chart = _bar_chart(bars, vmax=top, bar_width=200, label_width=250) or _nothing("no sections")
         out.append(f'<div><h3><a href="#{ctx.group_anchor(g)}">{_e(g)}</a></h3>{chart}</div>')
     out.append("</div>")
+    out.append(_groups_note(ctx))
     return "\n".join(out)
 
 
@@ -754,6 +899,7 @@ def _distinctive(ctx: _Context) -> str:
     theme_rows = _rows(themes) if has_themes else []
     term_rows = _rows(terms) if has_terms else []
     groups = sorted({str(r["group"]) for r in theme_rows + term_rows if r["group"] is not None}, key=_natural)
+    groups = [g for g in groups if ctx.is_shown(g)]
     out = ['<p class="note">Log-odds ratio with an informative Dirichlet prior of each group against all others '
            "(Monroe, Colaresi &amp; Quinn 2008); bars are z-scores, top positive only.</p>", '<div class="grid">']
     for g in groups:
@@ -772,6 +918,7 @@ def _distinctive(ctx: _Context) -> str:
         out.append(f'<div><h3><a href="#{ctx.group_anchor(g)}">{_e(g)}</a></h3>'
                    f"<h4>Themes</h4>{chart_t}<h4>Terms</h4>{chart_w}</div>")
     out.append("</div>")
+    out.append(_groups_note(ctx, "distinctive_themes and distinctive_terms"))
     return "\n".join(out)
 
 
@@ -779,8 +926,11 @@ def _similarity(ctx: _Context) -> str:
     sim = ctx.get("similarity")
     if _missing(sim, ("group_a", "group_b", "cosine")):
         return _nothing("no similarity (fewer than two groups)")
-    values = {(str(r["group_a"]), str(r["group_b"])): _num(r["cosine"]) for r in _rows(sim)}
+    values = {(str(r["group_a"]), str(r["group_b"])): _num(r["cosine"]) for r in _rows(sim)
+              if ctx.is_shown(str(r["group_a"])) and ctx.is_shown(str(r["group_b"]))}
     groups = sorted({g for pair in values for g in pair}, key=_natural)
+    if not groups:
+        return _nothing("no similarity among the groups shown")
     left = min(_LABEL_MAX, max(_width(g) for g in groups)) + 12
     header = max(_width(_cut(g)) for g in groups) + 12
     cell = 34
@@ -805,7 +955,7 @@ def _similarity(ctx: _Context) -> str:
             out.append(f'<a href="#{ctx.group_anchor(a)}">{rect}</a>')
     out.append("</svg>")
     return ('<p class="note">Cosine similarity of theme profiles; a cell links to its row group\'s sections.</p>'
-            '<div class="scroll">' + "".join(out) + "</div>")
+            '<div class="scroll">' + "".join(out) + "</div>" + _groups_note(ctx, "similarity"))
 
 
 def _plan_vs_summary(ctx: _Context) -> str:
@@ -855,9 +1005,9 @@ def _quantities(ctx: _Context) -> str:
     table = []
     for k, r in enumerate(rows):
         theme, kind, unit = str(r["theme"]), str(r["type"]), r.get("unit") or ""
-        behind = ctx.mentions_by("quantity").get((kind, str(unit), theme), [])
         anchor = ctx.mention_anchor(f"q-{k}", f"{ctx.name(theme)} ({theme}) · {kind} · {unit or 'no unit'}",
-                                    behind, "mentions in sections of this primary theme")
+                                    ("quantity", (kind, str(unit), theme)),
+                                    "mentions in sections of this primary theme")
         n = _num(r["mentions"]) or 0
         bar = (f'<svg class="chart qbar" width="124" height="14" role="img"><a href="#{anchor}">'
                f'<rect x="0" y="1" width="{max(1, n / top * 120):.1f}" height="12" fill="{_BAR}">'
@@ -877,14 +1027,15 @@ def _near_duplicates(ctx: _Context) -> str:
         return _nothing("no near-duplicate documents")
     rows = sorted(_rows(nd), key=lambda r: (-(_num(r["similarity"]) or 0), str(r["doc_a"]), str(r["doc_b"])))
     table = []
-    for r in rows:
+    for r in rows[:_TABLE_CAP]:
         s = _num(r["similarity"]) or 0
         bar = (f'<svg class="chart dbar" width="104" height="14" role="img"><rect x="0" y="1" '
                f'width="{max(1, s * 100):.1f}" height="12" fill="{_colour(s)}"/></svg>')
         table.append([ctx.doc_link(r["doc_a"]), _e(r.get("group_a")), ctx.doc_link(r["doc_b"]), _e(r.get("group_b")),
                       bar + f"{s:.3f}"])
     return ('<p class="note">Documents sharing template text; documents link to their entry in the document list.</p>'
-            + _table(["document", "group", "document", "group", "similarity"], table, numeric=(4,)))
+            + _table(["document", "group", "document", "group", "similarity"], table, numeric=(4,))
+            + _more(len(rows), _TABLE_CAP, "pairs", "comparison/near_duplicates.csv"))
 
 
 # --- Networks -------------------------------------------------------------------
@@ -945,8 +1096,7 @@ def _crc(text: str) -> int:
 
 
 def _activity_anchor(ctx: _Context, activity: str) -> str:
-    rows = ctx.mentions_by("activity").get(activity, [])
-    return ctx.mention_anchor(f"act-{_crc(activity):08x}", f"activity “{activity}”", rows,
+    return ctx.mention_anchor(f"act-{_crc(activity):08x}", f"activity “{activity}”", ("activity", activity),
                               "activity mentions")
 
 
@@ -1025,7 +1175,9 @@ def _bipartite_svg(ctx: _Context, graph: Any) -> str:
     for n, k in kinds.items():
         if k is None:
             kinds[n] = "group" if n in ctx.group_key else "activity"
-    groups = sorted((n for n, k in kinds.items() if k == "group"), key=_natural)
+    all_groups = [n for n, k in kinds.items() if k == "group"]
+    groups = sorted((g for g in all_groups if ctx.is_shown(g)), key=_natural) or sorted(all_groups, key=_natural)[
+        :_TOP_GROUPS]
     degree: dict[str, float] = {}
     for u, v, d in graph.edges(data=True):
         for node in (str(u), str(v)):
@@ -1058,8 +1210,9 @@ def _bipartite_svg(ctx: _Context, graph: Any) -> str:
                    f"{_label(a, '', ax + 10, ay[a], anchor='start', limit=right_w - 12)}</a>")
     out.append("</svg>")
     shown = len(activities)
-    note = (f"{len(groups)} groups (left), {shown} of {len(activities_all)} activities (right, most linked)"
-            if shown < len(activities_all) else f"{len(groups)} groups (left), {shown} activities (right)")
+    left = f"{len(groups)} of {len(all_groups)} groups" if len(groups) < len(all_groups) else f"{len(groups)} groups"
+    note = (f"{left} (left), {shown} of {len(activities_all)} activities (right, most linked)"
+            if shown < len(activities_all) else f"{left} (left), {shown} activities (right)")
     return f'<p class="note">{_e(note)}; nodes link to their sections.</p><div class="scroll">{"".join(out)}</div>'
 
 
@@ -1089,78 +1242,104 @@ def _first_activities(ctx: _Context) -> str:
     fa = ctx.get("first_activities")
     if _missing(fa, ("group", "activity")):
         return _nothing("no activities")
-    rows = sorted(_rows(fa), key=lambda r: (_natural(str(r["group"])), _num(r.get("first_year")) or 0,
-                                            str(r["activity"])))
+    rows = sorted((r for r in _rows(fa) if ctx.is_shown(str(r["group"]))),
+                  key=lambda r: (_natural(str(r["group"])), _num(r.get("first_year")) or 0, str(r["activity"])))
+    total = len(rows)
     table = [[f'<a href="#{ctx.group_anchor(str(r["group"]))}">{_e(r["group"])}</a>',
               f'<a href="#{_activity_anchor(ctx, str(r["activity"]))}">{_e(r["activity"])}</a>',
               _year(r.get("first_year")), ctx.doc_link(r.get("doc_id")), _int(r.get("line")), _int(r.get("documents"))]
-             for r in rows]
-    return ('<p class="note">The first year each group reports an activity.</p>'
-            + _table(["group", "activity", "first year", "document", "line", "documents"], table, numeric=(2, 4, 5)))
+             for r in rows[:_TABLE_CAP]]
+    return ('<p class="note">The first year each group reports an activity (groups shown above).</p>'
+            + _table(["group", "activity", "first year", "document", "line", "documents"], table, numeric=(2, 4, 5))
+            + _more(total, _TABLE_CAP, "rows", "comparison/first_activities.csv"))
+
+
+# --- Caps -----------------------------------------------------------------------
+
+
+def _more(total: int, shown: int, what: str, where: str) -> str:
+    """A note under a capped list: how many more, and the file or SQL query holding them all."""
+    if total <= shown:
+        return ""
+    how = (f"in <code>OUT/reportmine.duckdb</code>: <code>{_e(where)}</code>" if where.startswith("SELECT")
+           else f"in <code>OUT/{_e(where)}</code>")
+    return f'<p class="note">{_int(shown)} of {_int(total)} {_e(what)} shown; all of them are {how}.</p>'
+
+
+def _groups_note(ctx: _Context, table: str = "theme_profiles") -> str:
+    hidden = len(ctx.groups) - len(ctx.shown_groups)
+    if hidden <= 0:
+        return ""
+    return (f'<p class="note">The {len(ctx.shown_groups)} groups with most sections are shown; {_int(hidden)} more '
+            f"are in <code>OUT/comparison/</code> ({_e(table)}.csv, .parquet).</p>")
 
 
 # --- Appendix -------------------------------------------------------------------
 
 
-def _section_rows(ctx: _Context, rows: list[dict[str, Any]], cap: int | None = None) -> str:
-    rows = sorted(rows, key=lambda s: (str(s.get("doc_id")), _num(s.get("line")) or 0))
-    shown = rows if cap is None else rows[:cap]
+def _section_rows(ctx: _Context, block: _Block) -> str:
     body = [[ctx.doc_link(s.get("doc_id")), _e(s.get("outline")), _e(s.get("file")), _int(s.get("line")),
-             _e(_cut(str(s.get("title") or ""), 600))] for s in shown]
-    more = f'<p class="note">… and {len(rows) - len(shown)} more.</p>' if len(shown) < len(rows) else ""
-    return _table(["document", "section", "file", "line", "title"], body, numeric=(3,)) + more
+             _e(_cut(str(s.get("title") or "")[:200], 600))] for s in block.rows]
+    return _table(["document", "section", "file", "line", "title"], body, numeric=(3,)) + _block_more(block)
 
 
-def _mention_rows(ctx: _Context, rows: list[dict[str, Any]]) -> str:
-    rows = sorted(rows, key=lambda m: (str(m.get("doc_id") or m.get("file")), _num(m.get("start")) or 0))
-    shown = rows[:_LIST_CAP]
+def _mention_rows(ctx: _Context, block: _Block) -> str:
     body = []
-    for m in shown:
-        section = ctx.section_by_id.get(str(m.get("section_id")), {})
+    for m in block.rows:
+        section = m.get("section") or {}
         body.append([ctx.doc_link(m.get("doc_id")), _e(section.get("outline")), _e(m.get("file")), _int(m.get("line")),
-                     _e(_cut(str(section.get("title") or ""), 300)), _e(m.get("text"))])
-    more = f'<p class="note">… and {len(rows) - len(shown)} more.</p>' if len(shown) < len(rows) else ""
-    return _table(["document", "section", "file", "line", "section title", "mention"], body, numeric=(3,)) + more
+                     _e(_cut(str(section.get("title") or "")[:200], 300)), _e(m.get("text"))])
+    return (_table(["document", "section", "file", "line", "section title", "mention"], body, numeric=(3,))
+            + _block_more(block))
+
+
+def _block_more(block: _Block) -> str:
+    if block.total <= len(block.rows):
+        return ""
+    return (f'<p class="note">First {len(block.rows)} of {_int(block.total)} by document and line; all of them in '
+            f"<code>OUT/reportmine.duckdb</code> (or the Parquet tables): <code>{_e(block.query)}</code></p>")
 
 
 def _block_html(ctx: _Context, block: _Block, level: str = "h4") -> str:
     if not block.rows:
         listing = _nothing(block.note or "no sections")
     elif block.mentions:
-        listing = _mention_rows(ctx, block.rows)
+        listing = _mention_rows(ctx, block)
     else:
-        cap = None if block.anchor.startswith(("sec-g", "sec-k-", "sec-t-")) else _LIST_CAP
-        listing = _section_rows(ctx, block.rows, cap)
-    note = f' <span class="id">{len(block.rows)} · {_e(block.note)}</span>' if block.note else ""
+        listing = _section_rows(ctx, block)
+    note = f' <span class="id">{_int(block.total)} · {_e(block.note)}</span>' if block.note else ""
     return f'<div class="block" id="{block.anchor}"><{level}>{_e(block.heading)}{note}</{level}>{listing}</div>'
 
 
 def _appendix(ctx: _Context) -> str:
-    # Every group × theme with sections gets a block, not only those a figure links to.
-    for group, theme in sorted(ctx.by_group_theme, key=lambda k: (_natural(k[0]), ctx.theme_sort(k[1]))):
-        ctx.group_theme_anchor(group, theme)
+    # Every theme of a group shown or linked to gets a block, not only those a figure links to.
     for group in ctx.groups:
-        ctx.group_anchor(group)
+        if ctx.is_shown(group) or f"sec-{ctx.group_key[group]}" in ctx.blocks:
+            ctx.group_anchor(group)
+            for theme in ctx.themes_of(group):
+                ctx.group_theme_anchor(group, theme)
+    _fill_blocks(ctx)
     out = ['<p class="note">Each figure\'s bars, cells and nodes link here. Rows give the document, the section\'s '
-           "outline path, file and line of its heading.</p>"]
+           f"outline path, file and line of its heading; a block lists its first {_SECTION_CAP} by document and "
+           "line, with the total and the SQL query listing all of them.</p>"]
 
     out.append("<h3>By group and primary theme</h3>")
-    gkeys = {f"sec-{ctx.group_key[g]}": g for g in ctx.groups}
-    for anchor in sorted(gkeys, key=lambda a: ctx.groups.index(gkeys[a])):
-        group = gkeys[anchor]
+    linked = [g for g in ctx.groups if f"sec-{ctx.group_key[g]}" in ctx.blocks]
+    for group in linked:
+        anchor = f"sec-{ctx.group_key[group]}"
         themes = ctx.themes_of(group)
-        n = sum(len(ctx.by_group_theme[(group, t)]) for t in themes)
         index = ", ".join(f'<a href="#{ctx.group_theme_anchor(group, t)}">{ctx.theme_html(t)}</a> '
-                          f"({len(ctx.by_group_theme[(group, t)])})" for t in themes)
-        out.append(f'<div id="{anchor}"><h3>{_e(group)} <span class="id">{n} sections</span></h3>'
-                   f"<p>{index or _nothing('no sections')}</p>")
+                          f"({_int(ctx.group_theme_n[(group, t)])})" for t in themes)
+        out.append(f'<div id="{anchor}"><h3>{_e(group)} <span class="id">{_int(ctx.sections_of(group))} sections'
+                   f"</span></h3><p>{index or _nothing('no sections')}</p>")
         prefix = anchor + "-"
         for key in sorted((a for a in ctx.blocks if a.startswith(prefix)),
                           key=lambda a: ctx.theme_sort(_theme_of(ctx, a, prefix))):
             out.append(_block_html(ctx, ctx.blocks[key]))
         out.append("</div>")
     # Blocks for groups a figure names but no document holds (a comparison built elsewhere).
-    known = set(gkeys) | {a for a in ctx.blocks for g in gkeys if a.startswith(g + "-")}
+    gkeys = {f"sec-{ctx.group_key[g]}" for g in linked}
+    known = gkeys | {a for a in ctx.blocks for g in gkeys if a.startswith(g + "-")}
     orphans = sorted(a for a in ctx.blocks if a.startswith("sec-g") and a not in known)
     for key in orphans:
         out.append(_block_html(ctx, ctx.blocks[key]))
@@ -1193,16 +1372,23 @@ def _natural(text: str) -> list[Any]:
 
 
 def _documents_list(ctx: _Context) -> str:
+    """The documents the page links to, by kind, with every kind's count (the documents table has them all)."""
     out = ['<h3 id="documents">Documents</h3>']
     kinds: dict[str, list[dict[str, Any]]] = {}
     for d in ctx.documents:
         kinds.setdefault(str(d.get("kind") or "unknown"), []).append(d)
     if not kinds:
         out.append(_nothing("no documents"))
+    # Documents a listed duplicate copies are linked too: take them before listing.
+    for d in ctx.documents:
+        if str(d["doc_id"]) in ctx.linked_docs and d.get("duplicate_of"):
+            ctx.doc_link(d["duplicate_of"])
     for kind in sorted(kinds):
-        out.append(f'<h4 id="docs-{_slug(kind)}">{_e(kind)} <span class="id">{len(kinds[kind])} documents</span></h4>')
+        listed = [d for d in kinds[kind] if str(d["doc_id"]) in ctx.linked_docs]
+        out.append(f'<h4 id="docs-{_slug(kind)}">{_e(kind)} <span class="id">{_int(len(kinds[kind]))} documents, '
+                   f"{_int(len(listed))} linked from this page</span></h4>")
         rows = []
-        for d in kinds[kind]:
+        for d in listed:
             did = str(d["doc_id"])
             lines = f"{_int(d.get('start_line'))}–{_int(d.get('end_line'))}"
             rows.append([f'<span id="{ctx.doc_anchor[did]}">{_e(did)}</span>', _e(d.get("file")), _e(lines),
@@ -1210,4 +1396,7 @@ def _documents_list(ctx: _Context) -> str:
                          _int(d.get("sections")), ctx.doc_link(d["duplicate_of"]) if d.get("duplicate_of") else ""])
         out.append(_table(["document", "file", "lines", "title", "group", "group source", "year", "sections",
                            "duplicate of"], rows, numeric=(6, 7)))
+        if len(listed) < len(kinds[kind]):
+            out.append(f'<p class="note">Every {_e(kind)} document is in <code>OUT/documents.csv</code> '
+                       f"(<code>SELECT * FROM documents WHERE kind = {_e(_lit(kind))}</code>).</p>")
     return "\n".join(out)
