@@ -230,3 +230,43 @@ def test_huge_line_of_numerals_finishes() -> None:
     text = chunk * (10_000_000 // len(chunk))
     assert isinstance(extract(text), list)
     assert isinstance(extract("9" * 10_000_000 + "人"), list)
+
+
+
+def _prefiltered_pairs() -> list:
+    from reportmine import mentions
+
+    p = mentions._patterns()
+    return [(mentions._TOKEN_RE, mentions._TOKEN_STARTS), (p.date, mentions._DATE_STARTS),
+            (p.iso, mentions._ISO_STARTS), (p.festival, mentions._FESTIVAL_STARTS),
+            (mentions._TIME_OF_DAY, mentions._TIME_OF_DAY_STARTS)]
+
+
+def _same_as_finditer(text: str) -> None:
+    from reportmine import mentions
+
+    norm = text.translate(mentions._FOLD)
+    for pattern, starts in _prefiltered_pairs():
+        expected = [(m.span(), m.group()) for m in pattern.finditer(norm)]
+        assert [(m.span(), m.group()) for m in mentions._matches(pattern, starts, norm)] == expected, (text, pattern)
+
+
+# First characters of every alternative of the prefiltered patterns, what may stand before them, and what
+# ends them (年月日, clock times, 节, ISO separators).
+SCAN_PIECES = ["1", "2", "0", "9", ".", "_", "__", "x", "×", "〇", "一", "二", "三", "十", "拾", "半", "两", "a", "年",
+               "月", "日", "号", "-", "至", ":", "30", "下午", "晚上", "5.1", "10.1", "节", "2016-1-", "1999-1-", "12:30", " "]
+
+
+def test_prefiltered_scans_match_finditer_on_all_triples() -> None:
+    """Each pattern, tried only where its start filter points, finds exactly what finditer finds."""
+    import itertools
+
+    for triple in itertools.product(SCAN_PIECES, repeat=3):
+        _same_as_finditer("".join(triple))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*SCAN_PIECES, *"０Ｘ:点时分万亿上中今明夜早凌傍、，~—\n"]), min_size=3, max_size=30)
+       .map("".join))
+def test_prefiltered_scans_match_finditer(text: str) -> None:
+    _same_as_finditer(text)

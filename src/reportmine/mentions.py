@@ -11,6 +11,8 @@ How: the text is first mapped character for character to a normal form
 move. Each kind of mention has its own finder; every regular expression starts
 with a look-behind guard and uses possessive or bounded repetition, so a match
 attempt inside a run of digits fails at once and a scan is linear in the text.
+The engine cannot skip ahead past a look-behind, so the busiest patterns are
+tried only where a one-character start filter, scanned in C, points.
 Chinese numerals are read by cn2an. Candidates then compete for their span:
 names first (numbers inside 《…》 and quotes are parts of names), then dates,
 frequencies and periods, then plain numbers; the longer span wins a tie.
@@ -23,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -55,6 +57,7 @@ _FOLD = str.maketrans({
     "Ｋ": "K", "ｋ": "k", "負": "负", "倆": "两", "幾": "几", "雙": "双", "ｅ": "e", "Ｖ": "V", "ｖ": "v",
     "：": ":", "／": "/",
 })
+_FOLDED_CHARS = re.compile("[" + re.escape("".join(map(chr, _FOLD))) + "]")
 
 _CN_DIGITS = "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖"
 _CN_MAGS = "十百千万亿兆拾佰仟"
@@ -72,6 +75,17 @@ _TOKEN_RE = re.compile(
     rf"(?<![0-9A-Za-z._{_CN}])(?:(?P<num>{_NUMERAL}|半)|(?P<mask>(?<![a-z])[0-9]{{0,2}}{_MASK}))"
 )
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
+
+# Where a match can begin. Most patterns open with a look-behind, which keeps the regex
+# engine from skipping ahead by first character: it tries every position. These one-character
+# patterns open with a character class (scanned in C) and find the few positions worth a
+# match attempt; _matches() then tries the full pattern only there. Each must accept every
+# position where its pattern can match (a superset), else mentions are lost.
+_TOKEN_STARTS = re.compile(rf"[0-9.{_CN_DIGITS}十拾半_x×](?<![0-9A-Za-z._{_CN}].)", re.S)
+_DATE_STARTS = re.compile(rf"[0-9_x×{_CN_DIGITS}十](?<![0-9.{_CN}_x×].)", re.S)
+_ISO_STARTS = re.compile(r"[12](?<![0-9.].)(?=[0-9]{3}[-/.])", re.S)
+_FESTIVAL_STARTS = re.compile(r"[1-9](?<![0-9.].)(?=[0-9]?\.)", re.S)
+_TIME_OF_DAY_STARTS = re.compile(r"[上早凌中下晚傍夜今明0-9](?<![0-9:.][0-9])(?=[午上晨晚里间早]|[0-9]?:)", re.S)
 _PER_AMOUNT = re.compile(r"[^，。；、,;\s0-9]{0,3}量")
 _GRADE_UNITS = frozenset({"级", "类", "期", "等"})
 _FRACTION = re.compile(rf"[ ]*分[ ]*之[ ]*(?P<neg>负)?[ ]*(?P<n>{_NUMERAL})")
@@ -79,7 +93,8 @@ _SLASH = re.compile(r"/(?P<n>[0-9]{1,6})(?![0-9])")
 _POINTS = re.compile(r"[ ]*个[ ]*百[ ]*分[ ]*点")
 _KILO = re.compile(r"[ ]?[kK](?![A-Za-z])")
 _URL = re.compile(r"https?://[!-~]++")
-_FW_THOUSANDS = re.compile(r"(?<=[０-９])，(?=[０-９]{3}(?![０-９]))")
+# The comma first, so that the engine jumps from comma to comma instead of trying every position.
+_FW_THOUSANDS = re.compile(r"，(?<=[０-９]，)(?=[０-９]{3}(?![０-９]))")
 _CENTS = re.compile(r"又?(?:(?P<jiao>[0-9一二三四五六七八九])[角毛](?:(?P<fen>[0-9一二三四五六七八九])分)?"
                     r"|(?P<cent>[0-9]{1,2}|[一二三四五六七八九十]{1,3})(?:美分|日本銭|日本钱))")
 _COLLOQUIAL_YUAN = re.compile(r"[ ]?块(?:钱)?")
@@ -98,6 +113,12 @@ _SCALE = re.compile(r"(?:[ ]{0,2}(?P<s>[kKM万亿])(?![A-Za-z])|(?P<s2>打))")
 _BARE_APPROX = re.compile(r"[ ]?[余多几][ ]?(?P<mag>[十百千万亿]+)")
 _SESSION = re.compile(r"[一二三四五六七八九十]中|全会|中央|全国|人大|政协")
 _RANGE_FIRST = re.compile(r"[ ]?(?:%|‰|[万亿千])?")
+_CN_DIGIT_RUN = re.compile(rf"[{_CN_DIGITS}][{_CN_DIGITS}点]*")
+_ONE_TWO_DIGITS = re.compile(r"[0-9]{1,2}")
+_SHORT_YEAR = re.compile(r"0[0-9]")
+_SIGN_GLUE = re.compile(rf"[0-9{_CN}A-Za-z\-]")  # before a minus sign: a hyphen or a range, not a sign
+_ARABIC = re.compile(r"[0-9,，]*(?:\.[0-9]+)?")
+_MASKED = re.compile(r"[_x×]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +185,6 @@ def _vocab() -> _Vocab:
 class _Patterns:
     suffix: re.Pattern[str]
     after_q: re.Pattern[str]
-    before_q: tuple[str, ...]
     sep: re.Pattern[str]
     date: re.Pattern[str]
     iso: re.Pattern[str]
@@ -172,6 +192,7 @@ class _Patterns:
     freq: re.Pattern[str]
     freq_times: re.Pattern[str]
     period: re.Pattern[str]
+    period_start: re.Pattern[str]
     percent_words: re.Pattern[str]
     zero: re.Pattern[str]
     quote: re.Pattern[str]
@@ -221,18 +242,37 @@ def _patterns() -> _Patterns:
     period = re.compile(
         rf"(?P<y>{_alt(v.years)})?(?P<p>{_alt(v.parts)})?"
     )
+    period_start = re.compile(rf"(?:{_alt(list(v.years) + list(v.parts))})")
     percent_words = re.compile(
-        rf"(?P<w>百万|千万|万万|[百千万佰仟])[ ]*分[ ]*之[ ]*(?P<n>百|{_NUMERAL})"
+        rf"(?P<w>百万|千万|万万|百|千|万|佰|仟)[ ]*分[ ]*之[ ]*(?P<n>百|{_NUMERAL})"
     )
     zero = re.compile(r"率(?:为|是|保持|达到|控制在|均为|实现|保持在)?(?P<z>零)(?![售星散件部食钱用距])")
     quote = re.compile(r"“[^“”\n]{1,60}+”|\"[^\"\n]{1,60}+\"|「[^「」\n]{1,60}+」")
     book = re.compile(r"《[^《》\n]{1,120}+》")
     not_words = re.compile(_alt(v.not_words))
     return _Patterns(
-        suffix=suffix, after_q=after_q, before_q=_longest_first(v.before), sep=re.compile(sep),
-        date=date, iso=iso, festival=festival, freq=freq, freq_times=freq_times, period=period,
+        suffix=suffix, after_q=after_q, sep=re.compile(sep), date=date, iso=iso, festival=festival, freq=freq,
+        freq_times=freq_times, period=period, period_start=period_start,
         percent_words=percent_words, zero=zero, quote=quote, book=book, not_words=not_words,
     )
+
+
+def _matches(pattern: re.Pattern[str], starts: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, the pattern tried only where ``starts`` finds a possible beginning.
+
+    The same matches in the same order: after a match the next one is looked
+    for from its end (one past an empty match), as ``finditer`` does.
+    """
+    match = pattern.match
+    resume = 0
+    for start in starts.finditer(text):
+        pos = start.start()
+        if pos < resume:
+            continue
+        m = match(text, pos)
+        if m is not None:
+            yield m
+            resume = m.end() if m.end() > pos else pos + 1
 
 
 # --- Numbers -----------------------------------------------------------------------------------
@@ -243,12 +283,20 @@ def _number(token: str) -> float | int | None:
     Chinese numerals go through cn2an; a run of bare Chinese digits ("二〇一六")
     is read digit by digit, as years and 折 ("五五折") are written.
     """
+    # Reports repeat their numerals (一, 两, 100 …) and cn2an is slow: values are cached,
+    # but not for runs too long to be a number (the cache would keep them alive).
+    if len(token) > 2 * MAX_NUMERAL_CHARS:
+        return _read_number(token)
+    return _cached_number(token)
+
+
+def _read_number(token: str) -> float | int | None:
     s = token.replace(" ", "")
     if s == "半":
         return 0.5
     if not s or len(s) > MAX_NUMERAL_CHARS:
         return None
-    if re.fullmatch(r"[0-9,，]*(?:\.[0-9]+)?", s):
+    if _ARABIC.fullmatch(s):
         value = float(s.replace(",", "").replace("，", ""))
     elif all(c in _CN_VALUE for c in s):
         if len(s) == 1:
@@ -282,6 +330,9 @@ def _number(token: str) -> float | int | None:
     return int(value) if value.is_integer() else value
 
 
+_cached_number = lru_cache(maxsize=1 << 16)(_read_number)
+
+
 def _digits(token: str) -> int | None:
     """A year or a digit string written digit by digit ("二〇一六" -> 2016)."""
     if token.isdigit():
@@ -293,7 +344,7 @@ def _digits(token: str) -> int | None:
 
 def _small(token: str | None) -> int | None:
     """A month, day or hour: Arabic or Chinese; ``None`` when masked or absent."""
-    if token is None or re.search(r"[_x×]", token):
+    if token is None or _MASKED.search(token):
         return None
     if token.isdigit():
         return int(token)
@@ -332,7 +383,9 @@ class _Extractor:
         self.text = text
         # "９，９９９": a full-width comma between full-width digits separates thousands;
         # between ASCII digits ("$20，300美圆") it separates two numbers, as Chinese prose writes it.
-        self.norm = _FW_THOUSANDS.sub(",", text).translate(_FOLD)
+        norm = _FW_THOUSANDS.sub(",", text)
+        # Most texts hold nothing to fold: a scan in C is cheaper than translating every character.
+        self.norm = norm.translate(_FOLD) if _FOLDED_CHARS.search(norm) else norm
         self.bare = bare_numbers
         self.v = _vocab()
         self.p = _patterns()
@@ -401,20 +454,20 @@ class _Extractor:
     # -- dates
     def dates(self) -> Iterator[_Cand]:
         n = self.norm
-        for m in self.p.iso.finditer(n):
+        for m in _matches(self.p.iso, _ISO_STARTS, n):
             f: dict[str, Any] = {"year": int(m["y"]), "month": int(m["m"]), "day": int(m["d"])}
             if m["h"]:
                 f.update(hour=int(m["h"]), minute=int(m["mi"]))
                 if m["s2"]:
                     f["second"] = int(m["s2"])
             yield self._with_time(_Cand("date", m.start(), m.end(), f))
-        for m in _TIME_OF_DAY.finditer(n):
+        for m in _matches(_TIME_OF_DAY, _TIME_OF_DAY_STARTS, n):
             cand = self._with_time(_Cand("date", m.start(), m.start(), {}))
             if cand.end > cand.start:
                 yield cand
-        for m in self.p.festival.finditer(n):
+        for m in _matches(self.p.festival, _FESTIVAL_STARTS, n):
             yield _Cand("date", m.start(), m.end(), {"month": int(m["m"]), "day": int(m["d"])})
-        for m in self.p.date.finditer(n):
+        for m in _matches(self.p.date, _DATE_STARTS, n):
             cand = self._date(m)
             if cand is None:
                 continue
@@ -434,14 +487,14 @@ class _Extractor:
         day = groups["d1"] or groups["d2"] or groups["d3"]
         day_b = groups["d1b"] or groups["d2b"] or groups["d3b"]
         for part in (y1, y2, month, month_b, day, day_b):
-            if part and re.search(r"[_x×]", part):
+            if part and _MASKED.search(part):
                 masked = True
         if y1 is not None:
-            year = None if re.search(r"[_x×]", y1) else _digits(y1)
+            year = None if _MASKED.search(y1) else _digits(y1)
             if year is not None:
                 f["year"] = year
             if y2 is not None:
-                end_year = None if re.search(r"[_x×]", y2) else _digits(y2)
+                end_year = None if _MASKED.search(y2) else _digits(y2)
                 if end_year is not None:
                     f["end_year"] = end_year
         for key, token, top in (("month", month, 12), ("end_month", month_b, 12), ("day", day, 31),
@@ -523,7 +576,7 @@ class _Extractor:
 
     def periods(self) -> Iterator[_Cand]:
         n, v = self.norm, self.v
-        starts = re.finditer(rf"(?:{_alt(list(v.years) + list(v.parts))})", n)
+        starts = self.p.period_start.finditer(n)
         pos = 0
         for s in starts:
             if s.start() < pos:
@@ -563,18 +616,18 @@ class _Extractor:
             cand = _Cand("percent", m.start(), stop, {"value": _scaled(value, scale)})
             self._qualify(cand, m.start(), allow_after=True)
             yield cand
-        for m in _TOKEN_RE.finditer(n):
+        for m in _matches(_TOKEN_RE, _TOKEN_STARTS, n):
             cand = self._number_at(m)
             if cand is not None:
                 yield cand
 
     def _number_at(self, m: re.Match[str]) -> _Cand | None:
         n, v = self.norm, self.v
-        start, end = m.start(), m.end()
+        start, end = m.span()
         token = m.group()
-        masked = m["mask"] is not None
-        if not masked and re.fullmatch(rf"[{_CN_DIGITS}][{_CN_DIGITS}点]*", token) and len(token) > 1 \
-                and token[0] in "零〇" and "点" not in token:
+        masked = m.lastgroup == "mask"  # the groups are num and mask, neither inside the other
+        if not masked and len(token) > 1 and token[0] in "零〇" and "点" not in token \
+                and _CN_DIGIT_RUN.fullmatch(token):
             return None
         if len(token) == 1 and token in "壹贰叁肆伍陆柒捌玖拾" and self._cjk_at(start - 1) and n[start - 1] != "是":
             return None  # 放肆, 大陆, 拾起: the character of a word, not a numeral
@@ -632,7 +685,7 @@ class _Extractor:
                 fields["qualifier"] = "approx"
             if len(token) == 1 and not self._lone_numeral(start, end, token):
                 return None
-            if re.fullmatch(r"[0-9]{1,2}", token) and n.startswith(("、", ".", "．", ")", "）"), end):
+            if _ONE_TWO_DIGITS.fullmatch(token) and n.startswith(("、", ".", "．", ")", "）"), end):
                 return None  # a numbering marker
             fields["value"] = value
             return self._finish(_Cand("quantity", start, end, fields), token, start)
@@ -666,7 +719,7 @@ class _Extractor:
             word = "月" if n.startswith("月", end) else n[end:end + 2]
             unit_word, end = "个" + word, end + len(word)  # "两个多月"
             fields["unit"] = unit_word
-        if unit_word == "年" and re.fullmatch(r"0[0-9]", token):
+        if unit_word == "年" and _SHORT_YEAR.fullmatch(token):
             return None  # "09年列建": a year written short, not a duration
         if unit_word == "届" and _SESSION.match(n, end):
             return None  # "十七届四中全会": a congress's name, not a count
@@ -768,28 +821,29 @@ class _Extractor:
 
     def _finish(self, cand: _Cand, token: str, start: int) -> _Cand | None:
         n = self.norm
-        left = n[max(0, start - 1):start]
+        left = n[start - 1] if start else ""
         if left == "第":
             return None  # an ordinal
         sign = n[start - 1] if start > 0 else ""
-        if sign and sign in "-负" and (start < 2 or not re.match(rf"[0-9{_CN}A-Za-z\-]", n[start - 2])):
+        if sign and sign in "-负" and (start < 2 or not _SIGN_GLUE.match(n, start - 2)):
             if "value" in cand.fields and isinstance(cand.fields["value"], (int, float)):
                 cand.fields["value"] = -cand.fields["value"]
                 cand.start -= 1
-        for sign_word in self.v.money_signs:
-            if left == sign_word and cand.type == "quantity" and "unit" not in cand.fields:
-                cand.type = "money"
-                cand.fields["unit"] = sign_word
-                cand.start -= 1
+        if left and left in self.v.money_signs and cand.type == "quantity" and "unit" not in cand.fields:
+            cand.type = "money"
+            cand.fields["unit"] = left
+            cand.start -= 1
         return cand
 
     def _qualify(self, cand: _Cand, start: int, allow_after: bool, time_unit: bool = False) -> None:
         n = self.norm
-        before = n[max(0, start - 3):start]
-        for word in self.p.before_q:
-            if before.endswith(word):
+        before = n[start - 3:start] if start >= 3 else n[:start]
+        # The longest qualifier word that ends just before the number (a dict lookup per length).
+        for size in range(len(before), 0, -1):
+            word = before[-size:]
+            if word in self.v.before:
                 cand.fields.setdefault("qualifier", self.v.before[word])
-                cand.start = start - len(word)
+                cand.start = start - size
                 break
         if allow_after:
             m = self.p.after_q.match(n, cand.end)
@@ -848,11 +902,15 @@ def _resolve_years(cands: Iterable[_Cand], year: int | None) -> None:
     if year is None:
         return
     for c in cands:
-        if c.type == "period":
-            c.fields["resolved_year"] = year + c.fields.get("_offset", 0)
-        elif c.type == "date" and "year" not in c.fields and not c.fields.get("masked") \
-                and ("month" in c.fields or "day" in c.fields):
-            c.fields["resolved_year"] = year
+        _resolve_year(c, year)
+
+
+def _resolve_year(c: _Cand, year: int) -> None:
+    if c.type == "period":
+        c.fields["resolved_year"] = year + c.fields.get("_offset", 0)
+    elif c.type == "date" and "year" not in c.fields and not c.fields.get("masked") \
+            and ("month" in c.fields or "day" in c.fields):
+        c.fields["resolved_year"] = year
 
 
 # --- Public API ----------------------------------------------------------------------------------
@@ -892,6 +950,14 @@ def extract(text: str, year: int | None = None, bare_numbers: bool = False, path
     return [_to_mention(c, source) for c in cands]
 
 
+def _page_year(parsed: ParsedFile) -> int | None:
+    """The year the page's own meta lines (outside any document) state."""
+    if not parsed.page_meta_lines:
+        return None
+    source = parsed.source
+    return _year_in("\n".join(source.line_text(x) for x in parsed.page_meta_lines))
+
+
 def _document_year(parsed: ParsedFile, index: int) -> int | None:
     """The year a document states: in its title, else its meta lines, else most often in its body."""
     doc = parsed.documents[index]
@@ -923,37 +989,56 @@ def extract_parsed(parsed: ParsedFile) -> list[Mention]:
     Returns:
         Mentions in text order.
     """
-    source = parsed.source
-    roles = parsed.line_roles
-    # Match on the Simplified view of Traditional text (same offsets); the mention's
-    # text is still sliced from the original, its name and unit come normalised.
-    cands = _Extractor(source.match_text).run()
-    by_doc: dict[int | None, list[tuple[_Cand, int]]] = {}
-    starts = [d.start_line for d in parsed.documents]
     import bisect
 
+    source = parsed.source
+    roles = parsed.line_roles
+    documents = parsed.documents
+    # Match on the Simplified view of Traditional text (same offsets); the mention's
+    # text is still sliced from the original, its name and unit come normalised.
+    extractor = _Extractor(source.match_text)
+    cands = extractor.run()  # in text order, none overlapping
+    line_starts, text, path = source.line_starts, source.text, source.path
+    doc_starts = [d.start_line for d in documents]
+    section_lines: dict[int, list[int]] = {}
+    years: dict[int | None, int | None] = {}
+    out: list[Mention] = []
+    line = 1
+    last_place: tuple[int | None, int] = (None, 0)
+    outline = section_line = None
     for c in cands:
-        line = source.line_of(c.start)
+        # Candidates come in text order: each line search starts where the last one ended.
+        line = bisect.bisect_right(line_starts, c.start, line - 1)
         if roles and line - 1 < len(roles) and roles[line - 1] in ("noise", "blank"):
             continue
-        i = bisect.bisect_right(starts, line) - 1
-        doc = i if i >= 0 and parsed.documents[i].end_line >= line else None
-        by_doc.setdefault(doc, []).append((c, line))
-    out: list[Mention] = []
-    page_year = None
-    if parsed.page_meta_lines:
-        page_year = _year_in("\n".join(source.line_text(x) for x in parsed.page_meta_lines))
-    for doc_index, items in by_doc.items():
-        year = _document_year(parsed, doc_index) if doc_index is not None else page_year
-        _resolve_years((c for c, _ in items), year)
-        for c, line in items:
-            mention = _to_mention(c, source)
+        i = bisect.bisect_right(doc_starts, line) - 1
+        doc_index = i if i >= 0 and documents[i].end_line >= line else None
+        if doc_index not in years:
+            years[doc_index] = _document_year(parsed, doc_index) if doc_index is not None \
+                else _page_year(parsed)
+        year = years[doc_index]
+        if year is not None:
+            _resolve_year(c, year)
+        if (doc_index, line) != last_place:  # mentions crowd on a line: look its section up once
+            last_place = (doc_index, line)
+            outline = section_line = None
             if doc_index is not None:
-                doc = parsed.documents[doc_index]
-                section = doc.section_at(line)
-                mention = replace(mention, doc_index=doc_index,
-                                  section_outline=section.outline if section else None,
-                                  section_line=section.line if section else None)
-            out.append(mention)
-    out.sort(key=lambda m: (m.start, m.end))
+                doc = documents[doc_index]
+                lines = section_lines.get(doc_index)
+                if lines is None:
+                    lines = section_lines[doc_index] = [s.line for s in doc.sections]
+                # Document.section_at, with the section lines listed once per document.
+                at = bisect.bisect_right(lines, line) - 1
+                section = doc.sections[at] if at >= 0 else None
+                while section is not None and section.end_line < line:
+                    section = doc.parent_of(section)
+                if section is not None:
+                    outline, section_line = section.outline, section.line
+        line_start = line_starts[line - 1]
+        fields = c.fields
+        if "_offset" in fields:
+            fields = {k: v for k, v in fields.items() if k[0] != "_"}
+        out.append(Mention(type=c.type, text=text[c.start:c.end], start=c.start, end=c.end,  # type: ignore[arg-type]
+                           line=line, col_start=c.start - line_start, col_end=c.end - line_start, path=path,
+                           doc_index=doc_index, section_outline=outline, section_line=section_line, **fields))
     return out

@@ -68,6 +68,16 @@ def _pos_tokenizer():
         return jieba.posseg.POSTokenizer(tokenizer)
 
 
+@lru_cache(maxsize=8192)
+def _tagged(window: str) -> tuple[tuple[str, str], ...]:
+    """(word, part of speech) of a window before a unit suffix.
+
+    Cached: a report names its own hospital again and again, and tagging
+    (jieba's HMM over unknown words) costs far more than the lookup.
+    """
+    return tuple((w.word, w.flag) for w in _pos_tokenizer().cut(window))
+
+
 #: Manifest columns with a meaning; any other column is kept as an extra.
 MANIFEST_FIELDS = ("hospital", "region", "level", "year")
 
@@ -95,10 +105,8 @@ def _units_in(text: str) -> list[tuple[str, str | None]]:
     when masked.
     """
     found = []
-    tagger = _pos_tokenizer()
     for match in _UNIT_SUFFIX_RE.finditer(text):
-        window = text[max(0, match.start() - _UNIT_WINDOW):match.end()]
-        tokens = [(w.word, w.flag) for w in tagger.cut(window)]
+        tokens = _tagged(text[max(0, match.start() - _UNIT_WINDOW):match.end()])
         # Walk back from the suffix over name-like tokens; the name starts at the earliest place.
         start = None
         length = 0

@@ -28,6 +28,7 @@ only, never on ``jobs`` or the engine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -102,6 +103,22 @@ def _hash_file(path: Path) -> tuple[str | None, int | None]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
+@functools.lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """A hash of the package's code and data files.
+
+    The version alone would let a development checkout resume from results
+    that older code made (and a changed data model would fail to unpickle).
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".toml", ".txt") and "corpus" not in path.parts and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _cache_key(sha256: str, options: RunOptions) -> str:
     """Results depend on the bytes, the code and the options: all three name a cache entry."""
     from . import __version__
@@ -109,7 +126,7 @@ def _cache_key(sha256: str, options: RunOptions) -> str:
     taxonomy = ""
     if options.taxonomy:
         taxonomy = _hash_file(Path(options.taxonomy))[0] or options.taxonomy
-    recipe = f"{__version__}|{','.join(options.stages)}|{taxonomy}"
+    recipe = f"{__version__}|{_code_fingerprint()}|{','.join(options.stages)}|{taxonomy}"
     return f"{sha256[:32]}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
 
 
@@ -120,7 +137,7 @@ def _load_cached(cache_dir: Path, key: str, name: str) -> FileResult | None:
     try:
         with open(entry, "rb") as handle:
             cached = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         return None  # absent or unreadable: recompute
     if not isinstance(cached, FileResult):
         return None
@@ -195,9 +212,9 @@ def _run_stages(path, name, options, sha256, size, started, parse_file) -> FileR
             mentions = tuple(extract_parsed(parsed))
         if "classify" in options.stages:
             stage = "classify"
-            from .themes import classify_parsed, load_taxonomy
+            from .themes import classify_parsed
 
-            themes = classify_parsed(parsed, load_taxonomy(options.taxonomy))
+            themes = classify_parsed(parsed, _taxonomy(options.taxonomy))
     except ReportmineError as exc:
         return FileResult(name, "failed", str(exc), stage, sha256, size, seconds=time.perf_counter() - started)
     except Exception as exc:
@@ -205,6 +222,29 @@ def _run_stages(path, name, options, sha256, size, started, parse_file) -> FileR
         return FileResult(name, "failed", error, stage, sha256, size, seconds=time.perf_counter() - started)
     return FileResult(name, "ok", None, None, sha256, size, parsed, mentions, themes,
                       time.perf_counter() - started)
+
+
+def _taxonomy(path: str | None) -> Any:
+    """The run's taxonomy, a user's file read and validated once per process, again only when it changes.
+
+    Loading it for every input cost about as much as classifying a small report.
+    """
+    from .themes import load_taxonomy
+
+    if path is None:
+        return load_taxonomy(None)  # the shipped one, cached by themes
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return load_taxonomy(path)  # raises the error that names the file
+    return _taxonomy_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _taxonomy_file(path: str, mtime_ns: int, size: int) -> Any:
+    from .themes import load_taxonomy
+
+    return load_taxonomy(path)
 
 
 def _process_chunk(args: tuple[Sequence[str], RunOptions, str | None]) -> list[FileResult]:
