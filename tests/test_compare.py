@@ -569,3 +569,16 @@ def test_log_odds_properties(raw: dict) -> None:
     # Sorted by group, then z descending.
     keys = [(r["group"], -r["z"]) for r in rows]
     assert keys == sorted(keys)
+
+
+def test_eigenvector_of_a_large_component_agrees_with_power_iteration() -> None:
+    # Components past _SMALL_COMPONENT go to scipy's ARPACK; the values must be networkx's own.
+    from reportmine.compare import _SMALL_COMPONENT, _eigenvector
+
+    graph = nx.barabasi_albert_graph(_SMALL_COMPONENT * 3, 2, seed=1)
+    for a, b in graph.edges:
+        graph.edges[a, b]["weight"] = 1 + (a + b) % 3
+    want = nx.eigenvector_centrality(graph, max_iter=1000, tol=1e-9, weight="weight")
+    got = _eigenvector(graph)
+    assert got == pytest.approx(want, abs=1e-6)
+    assert _eigenvector(graph) == got  # deterministic: the same bytes every run

@@ -253,14 +253,16 @@ def _width(text: str, size: float = _FONT) -> float:
 
 
 def _cut(text: str, limit: float = _LABEL_MAX, size: float = _FONT) -> str:
-    if _width(text, size) <= limit:
+    if len(text) * size <= limit or _width(text, size) <= limit:  # the first test: no character is wider than size
         return text
-    out = ""
-    for c in text:
-        if _width(out + c + "…", size) > limit:
-            break
-        out += c
-    return out + "…"
+    # One running sum: re-measuring every prefix made long labels quadratic.
+    budget = limit - _width("…", size)
+    used = 0.0
+    for i, c in enumerate(text):
+        used += size if ord(c) >= 0x2E80 else size * 0.62
+        if used > budget:
+            return text[:i] + "…"
+    return text + "…"
 
 
 def _slug(value: str) -> str:
