@@ -582,3 +582,32 @@ def test_eigenvector_of_a_large_component_agrees_with_power_iteration() -> None:
     got = _eigenvector(graph)
     assert got == pytest.approx(want, abs=1e-6)
     assert _eigenvector(graph) == got  # deterministic: the same bytes every run
+
+
+def test_batched_minhash_equals_the_minhash_of_each_text_alone() -> None:
+    # _minhash_into hashes a batch of texts at once; each signature must be the plain per-text MinHash
+    # (multiply-shift hashes of the polynomial hash of every 5-character shingle), windows across texts excluded.
+    import numpy as np
+
+    from reportmine.compare import _EMPTY, _HASHES, SHINGLE_CHARS, _hash_params, _minhash_into
+
+    a_col, b_col = _hash_params()
+    a, b = [int(x) for x in a_col[:, 0]], [int(x) for x in b_col[:, 0]]
+    mask = (1 << 64) - 1
+
+    def alone(text: str) -> list[int]:
+        signature = [_EMPTY] * _HASHES
+        for i in range(len(text) - SHINGLE_CHARS + 1):
+            h = 0
+            for ch in text[i:i + SHINGLE_CHARS]:
+                h = (h * 1_000_003 + ord(ch)) & mask
+            for j in range(_HASHES):
+                signature[j] = min(signature[j], ((a[j] * h + b[j]) & mask) >> 32)
+        return signature
+
+    texts = ["", "短", "院感督查", "院感督查0次", "加强院感管理,落实手卫生制度0", "𠀀𠀁 mixed ascii 与中文", "护理" * 40]
+    rows = [3, 0, 5, 1, 6, 2, 4]  # batch order differs from row order
+    signatures = np.full((len(texts), _HASHES), _EMPTY, dtype=np.uint64)
+    _minhash_into(signatures, rows, texts)
+    for row, text in zip(rows, texts, strict=True):
+        assert signatures[row].tolist() == alone(text), text

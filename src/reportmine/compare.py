@@ -585,21 +585,49 @@ def _hash_params() -> tuple[Any, Any]:
     return a[:, None], b[:, None]
 
 
-def _minhash(normal: str) -> Any:
-    """MinHash signature (uint64, :data:`_HASHES` entries) of a normalised text's shingles, None if it has none."""
+#: Shingles hashed at once by :func:`_minhash_into`: its hash matrix, :data:`_HASHES` times this in uint64
+#: (4 MB), stays in the CPU cache; 4096 took half the time of 32768 on a 10 MB corpus.
+_MINHASH_CHUNK = 4096
+
+
+def _minhash_into(signatures: Any, rows: list[int], normals: list[str]) -> None:
+    """Lower ``signatures[rows[k]]`` to the MinHash of ``normals[k]``'s shingles, for every k (texts of a batch).
+
+    The texts are hashed together, a few numpy calls per chunk rather than
+    per text: a text's shingles are the windows of the joined texts that lie
+    inside it, so every signature equals the one of the text alone.
+    """
     import numpy as np
 
-    n = len(normal) - SHINGLE_CHARS + 1
-    if n <= 0:
-        return None
-    codes = np.frombuffer(normal.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    counts = np.array([max(len(t) - SHINGLE_CHARS + 1, 0) for t in normals], dtype=np.int64)
+    if not counts.any():
+        return
+    lengths = np.array([len(t) for t in normals], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    codes = np.frombuffer("".join(normals).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(codes) - SHINGLE_CHARS + 1
     shingle = np.zeros(n, dtype=np.uint64)
     for k in range(SHINGLE_CHARS):  # polynomial hash of each shingle; uint64 arithmetic wraps, deterministically
         shingle = shingle * np.uint64(1_000_003) + codes[k:k + n]
-    shingle = np.unique(shingle)
+    has = np.flatnonzero(counts)
+    # Each text's windows, text after text: the windows crossing from one text into the next are left out.
+    starts = np.repeat(offsets[has] - np.cumsum(np.r_[0, counts[has]])[:-1], counts[has])
+    shingle = shingle[starts + np.arange(int(counts[has].sum()))]
+    bounds = np.cumsum(np.r_[0, counts[has]])
     a, b = _hash_params()
-    with np.errstate(over="ignore"):
-        return ((a * shingle[None, :] + b) >> np.uint64(32)).min(axis=1)
+    target = np.asarray(rows, dtype=np.int64)[has]
+    first = 0
+    while first < len(has):  # whole texts per chunk, so each text's minimum is taken in one piece
+        last = max(int(np.searchsorted(bounds, bounds[first] + _MINHASH_CHUNK, side="right")) - 1, first + 1)
+        last = min(last, len(has))
+        piece = shingle[bounds[first]:bounds[last]]
+        with np.errstate(over="ignore"):
+            hashed = a * piece[None, :]
+            hashed += b
+        # The shift keeps the order (x <= y gives x >> 32 <= y >> 32), so it is taken of the minima alone.
+        minima = np.minimum.reduceat(hashed, bounds[first:last] - bounds[first], axis=1) >> np.uint64(32)
+        np.minimum.at(signatures, target[first:last], minima.T)
+        first = last
 
 
 def _shingles(text: str) -> set[str]:
@@ -632,13 +660,10 @@ def _find_near_duplicates(source: _Source, docs: list[_Doc]) -> list[dict[str, A
     query = ("SELECT nullif(trim(doc_id), '') AS did, title, body FROM sections "
              "WHERE nullif(trim(section_id), '') IS NOT NULL AND nullif(trim(doc_id), '') IN (SELECT doc_id FROM docs)")
     for batch in source.batches(query):
-        for did, title, body in zip(batch["did"], batch["title"], batch["body"], strict=True):
-            i = index[did]
-            normal = _normalised(_joined(title, body))
-            chars[i] += len(normal)
-            signature = _minhash(normal)
-            if signature is not None:
-                np.minimum(signatures[i], signature, out=signatures[i])
+        rows = [index[did] for did in batch["did"]]
+        normals = [_normalised(_joined(title, body)) for title, body in zip(batch["title"], batch["body"], strict=True)]
+        np.add.at(chars, np.asarray(rows, dtype=np.int64), [len(normal) for normal in normals])
+        _minhash_into(signatures, rows, normals)
     # A document needs MIN_SHINGLES distinct shingles, so at least this many characters.
     eligible = np.flatnonzero(chars >= MIN_SHINGLES + SHINGLE_CHARS - 1)
     candidates = _lsh_candidates(signatures, eligible)

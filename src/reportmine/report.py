@@ -15,6 +15,7 @@ give the same bytes, so reports can be diffed between runs.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import os
@@ -598,16 +599,26 @@ def _open_source(tables: Any, documents: list[dict[str, Any]]) -> Any:
     return source
 
 
-def _keep(block: _Block, key: tuple[Any, ...], row: dict[str, Any]) -> None:
-    """Count ``row`` in ``block`` and keep it if among the block's first :data:`_SECTION_CAP` by ``key``."""
+def _keep(block: _Block, key: tuple[Any, ...], row: Any) -> Any:
+    """Count a row in ``block`` and keep it if among the block's first :data:`_SECTION_CAP` by ``key``.
+
+    ``row`` is the row's dict, or a function making it: most rows of a large
+    corpus are only counted, so their dict is built only when a block keeps
+    one. Returns the row's dict if it was made, else ``row`` as given.
+    """
     import heapq
 
     block.total += 1
-    item = (_Neg(key), block.total, row)   # a max-heap of the smallest keys: the largest is dropped first
-    if len(block.heap) < _SECTION_CAP:
-        heapq.heappush(block.heap, item)
-    elif key < block.heap[0][0].key:
-        heapq.heapreplace(block.heap, item)
+    heap = block.heap
+    if len(heap) < _SECTION_CAP or key < heap[0][0].key:
+        if callable(row):
+            row = row()
+        item = (_Neg(key), block.total, row)   # a max-heap of the smallest keys: the largest is dropped first
+        if len(heap) < _SECTION_CAP:
+            heapq.heappush(heap, item)
+        else:
+            heapq.heapreplace(heap, item)
+    return row
 
 
 class _Neg:
@@ -625,6 +636,11 @@ class _Neg:
         return isinstance(other, _Neg) and self.key == other.key
 
 
+def _row_at(columns: list[tuple[str, list[Any]]], i: int) -> dict[str, Any]:
+    """Row ``i`` of a batch's column lists, as a dict."""
+    return {name: values[i] for name, values in columns}
+
+
 def _fill_blocks(ctx: _Context) -> None:
     """Fill every registered block: one pass over the mentions, one over the sections."""
     if not ctx.blocks:
@@ -637,37 +653,52 @@ def _fill_blocks(ctx: _Context) -> None:
                      f"coalesce(m.name, m.text) AS activity, s.theme FROM mentions m "
                      f"LEFT JOIN (SELECT section_id, theme FROM {_SECTIONS}) s ON s.section_id = m.section_id")
             for batch in source.batches(query):
-                for i in range(len(batch["doc_id"])):
-                    row = {k: v[i] for k, v in batch.items()}
-                    kind = row["type"] or "unknown"
+                columns = list(batch.items())
+                doc_ids, files, starts = batch["doc_id"], batch["file"], batch["start"]
+                types, units, themes, activities = batch["type"], batch["unit"], batch["theme"], batch["activity"]
+                for i in range(len(doc_ids)):
+                    row: Any = functools.partial(_row_at, columns, i)   # a dict only if a block keeps it
+                    kind = types[i] or "unknown"
                     targets = [ctx._by_mention.get(("type", kind))]
-                    if row["type"] == "activity":
-                        targets.append(ctx._by_mention.get(("activity", row["activity"])))
-                    targets.append(ctx._by_mention.get(("quantity", (kind, row["unit"] or "", row["theme"]))))
-                    key = (str(row["doc_id"] or row["file"]), row["start"] or 0)
+                    if types[i] == "activity":
+                        targets.append(ctx._by_mention.get(("activity", activities[i])))
+                    targets.append(ctx._by_mention.get(("quantity", (kind, units[i] or "", themes[i]))))
+                    key = (str(doc_ids[i] or files[i]), starts[i] or 0)
                     for block in targets:
                         if block is not None:
-                            _keep(block, key, row)
+                            row = _keep(block, key, row)
             for block in ctx._by_mention.values():
                 wanted.update(str(r[2]["section_id"]) for r in block.heap if r[2]["section_id"])
         lookup: dict[str, dict[str, Any]] = {}
+        # Text blocks by group, so that a section is searched only for its own group's needles and the global ones.
+        everywhere = [(needle, block) for needle, where, block in ctx._by_text if where is None]
+        by_text_group: dict[str, list[tuple[str, _Block]]] = {}
+        for needle, where, block in ctx._by_text:
+            if where is not None:
+                by_text_group.setdefault(where, list(everywhere)).append((needle, block))
         if ctx._by_group_theme or ctx._by_theme or ctx._by_kind_theme or ctx._by_text or wanted:
             for batch in source.batches(f"SELECT * FROM {_SECTIONS}"):
-                for i in range(len(batch["section_id"])):
-                    row = {k: v[i] for k, v in batch.items()}
-                    if row["section_id"] in wanted:
-                        lookup[row["section_id"]] = {"outline": row["outline"], "title": row["title"]}
-                    group, theme = row["grp"], row["theme"]
-                    key = (str(row["doc_id"]), row["line"] or 0, row["section_id"])
+                columns = list(batch.items())
+                section_ids, doc_ids, lines = batch["section_id"], batch["doc_id"], batch["line"]
+                groups, themes, kinds = batch["grp"], batch["theme"], batch["kind"]
+                outlines, titles, bodies = batch["outline"], batch["title"], batch["body"]
+                for i in range(len(section_ids)):
+                    row = functools.partial(_row_at, columns, i)
+                    section_id = section_ids[i]
+                    if section_id in wanted:
+                        lookup[section_id] = {"outline": outlines[i], "title": titles[i]}
+                    group, theme = groups[i], themes[i]
+                    key = (str(doc_ids[i]), lines[i] or 0, section_id)
                     for block in (ctx._by_group_theme.get((group, theme)), ctx._by_theme.get(theme),
-                                  ctx._by_kind_theme.get((row["kind"], theme))):
+                                  ctx._by_kind_theme.get((kinds[i], theme))):
                         if block is not None:
-                            _keep(block, key, row)
-                    if ctx._by_text:
-                        text = f"{row['title'] or ''}\n{row['body'] or ''}".lower()
-                        for needle, where, block in ctx._by_text:
-                            if (where is None or where == group) and needle in text:
-                                _keep(block, key, row)
+                            row = _keep(block, key, row)
+                    needles = by_text_group.get(group, everywhere) if ctx._by_text else ()
+                    if needles:
+                        text = f"{titles[i] or ''}\n{bodies[i] or ''}".lower()
+                        for needle, block in needles:
+                            if needle in text:
+                                row = _keep(block, key, row)
     finally:
         source.close()
     for block in ctx.blocks.values():
