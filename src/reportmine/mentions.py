@@ -959,22 +959,10 @@ def _page_year(parsed: ParsedFile) -> int | None:
 
 
 def _document_year(parsed: ParsedFile, index: int) -> int | None:
-    """The year a document states: in its title, else its meta lines, else most often in its body."""
-    doc = parsed.documents[index]
-    source = parsed.source
-    if doc.title_line is not None:
-        found = _year_in(source.line_text(doc.title_line))
-        if found:
-            return found
-    if doc.title:
-        found = _year_in(doc.title)
-        if found:
-            return found
-    for line in doc.meta_lines:
-        found = _year_in(source.line_text(line))
-        if found:
-            return found
-    return _main_year(doc.text)
+    """The year the document reports on, as the documents table gives it (:func:`metadata.document_year`)."""
+    from .metadata import document_year
+
+    return document_year(parsed.documents[index], parsed.source)[0]
 
 
 def extract_parsed(parsed: ParsedFile) -> list[Mention]:

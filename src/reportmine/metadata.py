@@ -167,6 +167,15 @@ def describe_document(
     return apply_manifest(meta, manifest_row) if manifest_row else meta
 
 
+def document_year(doc: Document, source: SourceText) -> tuple[int | None, str]:
+    """The year ``doc`` reports on and where it was found (title, signature, body, meta or unknown).
+
+    The one definition of a document's year: the documents table shows it and
+    yearless dates and periods (今年, 上半年) in the document resolve against it.
+    """
+    return _year(doc, [source.line_text(n) for n in doc.meta_lines], doc.text)
+
+
 def _year(doc: Document, meta_text: list[str], body: str) -> tuple[int | None, str]:
     title_years = _YEAR_RE.findall(doc.title or "")
     if title_years:
