@@ -125,7 +125,7 @@ def _cache_key(sha256: str, options: RunOptions) -> str:
 
     taxonomy = ""
     if options.taxonomy:
-        taxonomy = _hash_file(Path(options.taxonomy))[0] or options.taxonomy
+        taxonomy = _taxonomy_digest(options.taxonomy) or options.taxonomy
     recipe = f"{__version__}|{_code_fingerprint()}|{','.join(options.stages)}|{taxonomy}"
     return f"{sha256[:32]}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
 
@@ -238,6 +238,20 @@ def _taxonomy(path: str | None) -> Any:
     except OSError:
         return load_taxonomy(path)  # raises the error that names the file
     return _taxonomy_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+def _taxonomy_digest(path: str) -> str | None:
+    """The hash of a user's taxonomy file for cache keys, read again only when the file changes."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _digest_of(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _digest_of(path: str, mtime_ns: int, size: int) -> str | None:
+    return _hash_file(Path(path))[0]
 
 
 @functools.lru_cache(maxsize=4)
