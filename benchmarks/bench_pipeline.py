@@ -62,14 +62,16 @@ def best_of(repeat: int, work: Callable[[], object]) -> float:
 
 
 def _cold(items: Iterable[object], work: Callable[[object], object]) -> None:
-    """``work`` on every item, the theme tokenizer's token cache emptied before each."""
+    """``work`` on every item, the token caches (segmenter, heading hits) emptied before each."""
     from reportmine.segmentation import get_segmenter
-    from reportmine.themes import load_taxonomy
+    from reportmine.themes import _matcher, load_taxonomy
 
     caches = [get_segmenter(), get_segmenter(load_taxonomy().keywords())]
+    matcher = _matcher(load_taxonomy())
     for item in items:
         for segmenter in caches:
             segmenter._cut_cached.cache_clear()
+        matcher._text_hits_cached.cache_clear()
         work(item)
 
 

@@ -324,3 +324,59 @@ def test_scope_counts_health_characters_as_a_loop_would() -> None:
     han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
     assert len(text) - len(_HAN.sub("", text)) == len(han)
     assert sum(text.count(ch) for ch in _health_chars()) == sum(ch in medical for ch in han)
+
+
+def _sample_texts(parsed_corpus: dict) -> list[str]:
+    """Every heading, body and line of the sample corpus."""
+    texts = []
+    for parsed in parsed_corpus.values():
+        texts.extend(parsed.source.text.split("\n"))
+        texts.extend(t for doc in parsed.documents for s in doc.sections for t in (s.title, s.body))
+    return texts
+
+
+@pytest.mark.parametrize("tokenizer", ["jieba", "rjieba"])
+def test_text_hits_equal_hits_of_the_full_cut(parsed_corpus: dict, tokenizer: str) -> None:
+    """Cutting only the blocks around possible terms finds what cutting everything finds."""
+    if tokenizer == "rjieba":
+        pytest.importorskip("rjieba")
+    from reportmine.themes import _matcher
+
+    matcher = _matcher(load_taxonomy(), tokenizer)
+    texts = _sample_texts(parsed_corpus)
+    assert len(texts) > 2000
+    differ = [t for t in texts if matcher._text_hits(t) != matcher.hits(matcher.segmenter.cut(t))]
+    assert differ == []
+    # The prefilter does skip work: most lines hold a term, yet not every block is cut.
+    assert sum(any(matcher._text_hits(t)) for t in texts) > len(texts) // 3
+
+
+def _glued_text_pieces() -> list[str]:
+    """Terms, halves of terms, punctuation, spaces, Latin and digits: terms split or joined across symbols."""
+    from reportmine.themes import _matcher
+
+    terms = sorted(_matcher(load_taxonomy()).terms)[::5]
+    halves = [t[: len(t) // 2] for t in terms if len(t) > 1] + [t[len(t) // 2:] for t in terms]
+    return terms + halves + ["，", "。", "、", " ", "\n", "（", "）", "-", ".", "+", "%", "ICU", "3", "ｄｒｇ", "㐀", "的"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_glued_text_pieces()), max_size=40))
+def test_text_hits_equal_hits_on_random_text(pieces: list[str]) -> None:
+    from reportmine.themes import _matcher
+
+    matcher = _matcher(load_taxonomy())
+    text = "".join(pieces)
+    assert matcher._text_hits(text) == matcher.hits(matcher.segmenter.cut(text))
+    assert matcher.text_hits(text) == matcher._text_hits(text)
+
+
+def test_text_hits_joins_tokens_across_punctuation_as_find_does() -> None:
+    """院，感 has the tokens 院 and 感: the term 院感 is found across the comma, by both paths."""
+    from reportmine.themes import _matcher
+
+    matcher = _matcher(load_taxonomy())
+    text = "加强院，感管理"
+    assert "院感" in list(matcher.find(matcher.segmenter.cut(text)))
+    assert matcher._text_hits(text) == matcher.hits(matcher.segmenter.cut(text))
+    assert any(matcher._text_hits(text))

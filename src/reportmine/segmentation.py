@@ -55,6 +55,10 @@ _TOKEN_CACHE = 4096
 _CACHE_MAX_CHARS = 100
 # A token worth keeping has a CJK character, a letter or a digit.
 _WORDLIKE = re.compile(r"[0-9a-z\u3400-\u9fff]")
+#: Maximal runs of the characters either engine segments as one block (jieba's
+#: ``re_han_default``, jieba-rs's wider CJK ranges): every block of both lies
+#: inside one such run, so a text cut at their edges is cut as in the whole.
+BLOCK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1fa-zA-Z0-9+#&._%\-]+")
 
 
 def _load_toml(text: str) -> dict[str, Any]:
@@ -217,7 +221,10 @@ class Segmenter:
         return tokenizer
 
     def _cut(self, text: str) -> tuple[str, ...]:
-        normal = normalize(text)
+        return self.cut_normal(normalize(text))
+
+    def cut_normal(self, normal: str) -> tuple[str, ...]:
+        """Tokens of text that :func:`normalize` has already normalised (never cached)."""
         # HMM off: unknown words are not guessed, so segmentation depends only
         # on the dictionaries and is the same on every run.
         if self.engine == "rjieba":

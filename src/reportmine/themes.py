@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -298,6 +299,11 @@ class _Matcher:
         # one cannot grow into a term, so :meth:`find` stops at once (most tokens
         # start no term; trying every run up to max_len chars cost a third of classify).
         self.prefixes = frozenset(t[:k] for t in terms for k in range(1, len(t) + 1))
+        # Terms of letters, digits and CJK only (all shipped ones) can be looked
+        # for in the text before segmenting it: see :meth:`text_hits`.
+        self._prefilter = all(_WORD_CHARS.fullmatch(t) for t in terms)
+        self._automaton: Any = None
+        self._text_hits_cached = lru_cache(maxsize=_HITS_CACHE)(self._text_hits)
 
     def find(self, tokens: Sequence[str]) -> Iterator[str]:
         """The terms found as runs of whole tokens, in text order; at each
@@ -326,6 +332,78 @@ class _Matcher:
             theme, weight = self.terms[term]
             out[theme] += weight
         return out
+
+    def text_hits(self, text: str) -> list[float]:
+        """``hits(segmenter.cut(text))``, segmenting only the parts of ``text`` a term can touch.
+
+        Segmenting is most of classify's time, and half of a report's clauses
+        hold no term at all. The tokens, punctuation dropped, join into the
+        text's letters, digits and CJK characters, so a term found on whole
+        tokens is also a substring of those characters: one Aho-Corasick pass
+        over them finds every place a term could be. Only the blocks around
+        those places are cut (a block is cut the same alone as inside the
+        whole text), and a barrier token between the pieces keeps :meth:`find`
+        from joining tokens the text kept apart. The result is exact (tests
+        compare it with the full cut); short texts (headings) are cached.
+        """
+        if not text:
+            return [0.0] * len(self.ids)
+        if len(text) <= _HITS_CACHE_MAX_CHARS:
+            return list(self._text_hits_cached(text))
+        return self._text_hits(text)
+
+    def _text_hits(self, text: str) -> list[float]:
+        from .segmentation import BLOCK_RUN, normalize
+
+        if not self._prefilter:
+            return self.hits(self.segmenter.cut(text))
+        normal = normalize(text)
+        letters = _NON_WORD_CHARS.sub("", normal)
+        if self._automaton is None:
+            import ahocorasick_rs
+
+            self._automaton = ahocorasick_rs.AhoCorasick(list(self.terms))
+        found = self._automaton.find_matches_as_indexes(letters, overlapping=True)
+        if not found:
+            return [0.0] * len(self.ids)
+        # Where each run of word characters starts in ``letters`` and in ``normal``.
+        word_runs = [m.span() for m in _WORD_RUN.finditer(normal)]
+        letter_starts = []
+        filled = 0
+        for start, end in word_runs:
+            letter_starts.append(filled)
+            filled += end - start
+        blocks = [m.span() for m in BLOCK_RUN.finditer(normal)]
+        block_starts = [start for start, _ in blocks]
+
+        def in_normal(offset: int) -> int:
+            run = bisect_right(letter_starts, offset) - 1
+            return word_runs[run][0] + offset - letter_starts[run]
+
+        def block_of(position: int) -> tuple[int, int]:
+            return blocks[bisect_right(block_starts, position) - 1]  # every word character is in a block
+
+        spans = sorted((block_of(in_normal(start))[0], block_of(in_normal(end - 1))[1]) for _, start, end in found)
+        tokens: list[str] = []
+        current_start, current_end = spans[0]
+        for start, end in spans[1:]:
+            if start <= current_end:
+                current_end = max(current_end, end)
+                continue
+            tokens.extend(self.segmenter.cut_normal(normal[current_start:current_end]))
+            tokens.append(_BARRIER)
+            current_start, current_end = start, end
+        tokens.extend(self.segmenter.cut_normal(normal[current_start:current_end]))
+        return self.hits(tokens)
+
+
+_WORD_CHARS = re.compile(r"[0-9a-z\u3400-\u9fff]+")  # the characters a kept token is made of
+_WORD_RUN = _WORD_CHARS
+_NON_WORD_CHARS = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
+# Joined to nothing: no term starts with it, so find() never matches across it.
+_BARRIER = "\x00"
+_HITS_CACHE = 4096
+_HITS_CACHE_MAX_CHARS = 100
 
 
 def _matcher(taxonomy: Taxonomy, tokenizer: str | None = None) -> _Matcher:
@@ -609,13 +687,18 @@ def _classify_document(doc: Document, matcher: _Matcher, model: _Model | None) -
     sections = doc.sections
     scored: list[_Scored] = []
     for section in sections:
+        own = [0.0] * n
+        if model is None:  # keyword evidence only: cut just the clauses that hold a term
+            _add(own, matcher.text_hits(section.title), TITLE_WEIGHT)
+            _add(own, matcher.text_hits(section.body))
+            scored.append(_Scored(own, ()))
+            continue
         # Each heading and body is cut once; the tokens serve the keyword
         # evidence here and the model's subtree token lists below.
         title, body = _section_tokens(matcher, section)
-        own = [0.0] * n
         _add(own, matcher.hits(title), TITLE_WEIGHT)
         _add(own, matcher.hits(body))
-        scored.append(_Scored(own, title + body if model is not None else ()))
+        scored.append(_Scored(own, title + body))
     # Subtree evidence, children before parents (sections are in line order):
     # each section adds its children's finished sums once, so the work is linear.
     for i in range(len(sections) - 1, -1, -1):
@@ -636,11 +719,15 @@ def _classify_document(doc: Document, matcher: _Matcher, model: _Model | None) -
     # Text of the document outside every section: title, preamble, closing lines.
     first = sections[0].start if sections else doc.end
     outside = doc.source_text[doc.start:first]
-    doc_title = matcher.segmenter.cut(doc.title or "")
-    preamble = matcher.segmenter.cut(outside)
     doc_evidence = [0.0] * n
-    _add(doc_evidence, matcher.hits(doc_title), TITLE_WEIGHT)
-    _add(doc_evidence, matcher.hits(preamble))
+    if model is None:
+        _add(doc_evidence, matcher.text_hits(doc.title or ""), TITLE_WEIGHT)
+        _add(doc_evidence, matcher.text_hits(outside))
+    else:
+        doc_title = matcher.segmenter.cut(doc.title or "")
+        preamble = matcher.segmenter.cut(outside)
+        _add(doc_evidence, matcher.hits(doc_title), TITLE_WEIGHT)
+        _add(doc_evidence, matcher.hits(preamble))
     roots = doc.roots
     for section in roots:
         _add(doc_evidence, scored[section.index].subtree)
