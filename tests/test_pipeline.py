@@ -229,6 +229,35 @@ def test_a_killed_run_leaves_whole_tables_and_resume_finishes_it(tmp_path: Path,
     assert not [p for p in out.iterdir() if p.name.startswith(".")], "cache, staging or temporary files left"
 
 
+def test_an_interrupted_join_of_csv_parts_keeps_the_previous_table(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed while joining the workers' CSV parts into OUT/<name>.csv: no table changes, no temporary file stays."""
+    import reportmine.tables
+
+    corpus = sorted(reportmine.sample_corpus().glob("*.txt"))
+    tabulate(corpus[:1], tmp_path, options=PARSE_ONLY)
+    before = table_files(tmp_path)
+    real_append = reportmine.tables._append_rows
+    calls: list[int] = []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_append(*args)
+
+    monkeypatch.setattr(reportmine.tables, "_append_rows", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
+    assert len(calls) == 2
+    assert table_files(tmp_path) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".tables.partial"]
+    monkeypatch.undo()
+    tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
+    assert not list((tmp_path / "tables").rglob("*.csv")), "CSV parts are joined, not published"
+
+
 def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = sorted(reportmine.sample_corpus().glob("*.txt"))
     tabulate(corpus[:1], tmp_path, options=PARSE_ONLY)
@@ -236,7 +265,7 @@ def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, mon
     real_to_csv = pd.DataFrame.to_csv
     calls: list[int] = []
 
-    def interrupted(self, *args, **kwargs):  # the run is stopped halfway through writing the first CSV file
+    def interrupted(self, *args, **kwargs):  # the run is stopped halfway through writing the CSV parts
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt

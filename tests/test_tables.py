@@ -67,3 +67,25 @@ def test_written_files_round_trip_and_are_deterministic(tables: dict[str, pd.Dat
         counts = dict(con.execute("SELECT kind, count(*) FROM documents GROUP BY kind").fetchall())
         assert counts == tables["documents"].kind.value_counts().to_dict()
     assert first["files"][0].name == "files.parquet"
+
+
+def test_csv_joined_from_parts_equals_csv_of_the_whole_table(tables: dict[str, pd.DataFrame], tmp_path: Path) -> None:
+    """Parts of a few rows each, their CSV formatted apart (or not at all): the joined file is the table's CSV."""
+    import shutil
+
+    from reportmine.tables import _CSV_PARTS, finish_tables, start_parts, write_part
+
+    for drop_csv_parts in (False, True):
+        out = tmp_path / f"out{int(drop_csv_parts)}"
+        staging = start_parts(out)
+        step = 7
+        for index, begin in enumerate(range(0, len(tables["sections"]), step)):
+            write_part({name: frame.iloc[begin:begin + step] if name == "sections" else frame.iloc[0:0]
+                        for name, frame in tables.items()}, staging, index)
+        if drop_csv_parts:
+            shutil.rmtree(staging / _CSV_PARTS)
+        finish_tables(staging, out)
+        whole = tables["sections"].to_csv(index=False, lineterminator="\n")
+        assert (out / "sections.csv").read_text("utf-8") == whole
+        back = pd.read_csv(out / "sections.csv", keep_default_na=False)
+        assert len(back) == len(tables["sections"])
