@@ -611,3 +611,82 @@ def test_batched_minhash_equals_the_minhash_of_each_text_alone() -> None:
     _minhash_into(signatures, rows, texts)
     for row, text in zip(rows, texts, strict=True):
         assert signatures[row].tolist() == alone(text), text
+
+
+# --- Text passes precomputed by the workers of a streamed run -----------------------------------------
+
+
+def _stream(tables: dict, out: Path, rows_per_part: int, keywords: list[str]) -> None:
+    """Write ``tables`` as a streamed run does: sections cut into parts of a few rows, each with its features.
+
+    The cut ignores documents, so a document's sections may lie in two parts (their signatures must combine).
+    """
+    from reportmine.compare import write_features
+    from reportmine.tables import finish_tables, start_parts, write_part
+
+    staging = start_parts(out)
+    sections = tables["sections"]
+    for index, begin in enumerate(range(0, max(len(sections), 1), rows_per_part)):
+        chunk = sections.iloc[begin:begin + rows_per_part].reset_index(drop=True)
+        part = {name: frame if index == 0 else frame.iloc[0:0] for name, frame in tables.items() if name != "sections"}
+        write_part({**part, "sections": chunk}, staging, index)
+        write_features(chunk, staging, index, keywords)
+    finish_tables(staging, out)
+
+
+def _assert_same_comparison(first: Comparison, second: Comparison) -> None:
+    for name in COLUMNS:
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name), check_dtype=False)
+    for name, graph in first.graphs.items():
+        other = second.graphs[name]
+        assert sorted(graph.nodes(data=True)) == sorted(other.nodes(data=True)), name
+        assert sorted(graph.edges(data=True)) == sorted(other.edges(data=True)), name
+
+
+@pytest.fixture(scope="module")
+def sample_tables() -> dict:
+    import reportmine
+    from reportmine.pipeline import run_files
+    from reportmine.tables import build_tables
+
+    return build_tables(run_files(sorted(reportmine.sample_corpus().glob("*.txt"))))
+
+
+@pytest.mark.parametrize("rows_per_part", [1, 37, 10_000])
+def test_precomputed_text_passes_give_the_same_comparison(sample_tables: dict, tmp_path: Path,
+                                                          rows_per_part: int) -> None:
+    from reportmine.compare import _stored_features
+    from reportmine.tables import StoredTables
+    from reportmine.themes import load_taxonomy
+
+    keywords = load_taxonomy().keywords()
+    # The sample corpus, plus a template copy and its original, plus a file name used twice (one section id,
+    # two sections: the copies must count as the text passes count them).
+    extra = _duplicate_tables()
+    twin = extra["sections"].iloc[[2]].assign(body=extra["sections"].body.iloc[0])
+    tables = {name: pd.concat([sample_tables[name], extra[name]] + ([twin] if name == "sections" else []),
+                              ignore_index=True) for name in sample_tables}
+    _stream(tables, tmp_path, rows_per_part, keywords)
+    stored = StoredTables(tmp_path)
+    assert _stored_features(stored) is not None
+    with_features = compare(stored, keywords=keywords)
+    assert not with_features.near_duplicates.empty
+    _assert_same_comparison(compare(tables, keywords=keywords), with_features)
+    # Another vocabulary than the workers': the parts are not used, and the answer is still right.
+    other = [*keywords, "护理查房制度"]
+    _assert_same_comparison(compare(tables, keywords=other), compare(StoredTables(tmp_path), keywords=other))
+
+
+def test_features_of_another_run_are_not_used(tmp_path: Path) -> None:
+    from reportmine.compare import FEATURES_DIR, _stored_features
+    from reportmine.tables import PARTS_DIR, StoredTables
+
+    tables = _duplicate_tables()
+    _stream(tables, tmp_path, 2, KEYWORDS)
+    assert _stored_features(StoredTables(tmp_path)) is not None
+    stored = StoredTables(tmp_path)
+    stored["sections"] = tables["sections"]  # sections replaced in memory: not what the parts were made from
+    assert _stored_features(stored) is None
+    next((tmp_path / PARTS_DIR / FEATURES_DIR / "words").glob("*.parquet")).unlink()  # one part missing
+    assert _stored_features(StoredTables(tmp_path)) is None
+    _assert_same_comparison(compare(tables, keywords=KEYWORDS), compare(StoredTables(tmp_path), keywords=KEYWORDS))

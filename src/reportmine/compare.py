@@ -240,6 +240,12 @@ class _Source:
         self.con.execute("SET preserve_insertion_order = true")  # text passes read in table order
         for name, columns in _INPUTS.items():
             self._view(tables, name, columns)
+        self.features = _stored_features(tables)
+        if self.features is not None:
+            for kind in ("signatures", "words"):
+                files = ", ".join(f"'{_quote(str(p))}'" for p in getattr(self.features, kind))
+                self.con.execute(
+                    f"CREATE VIEW features_{kind} AS SELECT * FROM read_parquet([{files}], filename = true)")
 
     def _view(self, tables: Mapping[str, Any], name: str, columns: dict[str, str]) -> None:
         path = _stored_path(tables, name)
@@ -657,13 +663,23 @@ def _find_near_duplicates(source: _Source, docs: list[_Doc]) -> list[dict[str, A
         return []
     signatures = np.full((len(docs), _HASHES), _EMPTY, dtype=np.uint64)
     chars = np.zeros(len(docs), dtype=np.int64)
-    query = ("SELECT nullif(trim(doc_id), '') AS did, title, body FROM sections "
-             "WHERE nullif(trim(section_id), '') IS NOT NULL AND nullif(trim(doc_id), '') IN (SELECT doc_id FROM docs)")
-    for batch in source.batches(query):
-        rows = [index[did] for did in batch["did"]]
-        normals = [_normalised(_joined(title, body)) for title, body in zip(batch["title"], batch["body"], strict=True)]
-        np.add.at(chars, np.asarray(rows, dtype=np.int64), [len(normal) for normal in normals])
-        _minhash_into(signatures, rows, normals)
+    if source.features is not None:  # the workers' signatures of their partitions' documents
+        query = ("SELECT nullif(trim(doc_id), '') AS did, chars, signature FROM features_signatures "
+                 "WHERE nullif(trim(doc_id), '') IN (SELECT doc_id FROM docs)")
+        for batch in source.batches(query):
+            rows = np.asarray([index[did] for did in batch["did"]], dtype=np.int64)
+            np.add.at(chars, rows, batch["chars"])
+            np.minimum.at(signatures, rows, np.frombuffer(b"".join(batch["signature"]), dtype="<u8").reshape(
+                len(rows), _HASHES))
+    else:
+        query = ("SELECT nullif(trim(doc_id), '') AS did, title, body FROM sections WHERE nullif(trim(section_id), "
+                 "'') IS NOT NULL AND nullif(trim(doc_id), '') IN (SELECT doc_id FROM docs)")
+        for batch in source.batches(query):
+            rows = [index[did] for did in batch["did"]]
+            normals = [_normalised(_joined(title, body))
+                       for title, body in zip(batch["title"], batch["body"], strict=True)]
+            np.add.at(chars, np.asarray(rows, dtype=np.int64), [len(normal) for normal in normals])
+            _minhash_into(signatures, rows, normals)
     # A document needs MIN_SHINGLES distinct shingles, so at least this many characters.
     eligible = np.flatnonzero(chars >= MIN_SHINGLES + SHINGLE_CHARS - 1)
     candidates = _lsh_candidates(signatures, eligible)
@@ -736,6 +752,166 @@ def _lsh_candidates(signatures: Any, eligible: Any) -> set[tuple[int, int]]:
         keep = agree >= CANDIDATE_JACCARD
         checked.update(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
     return checked
+
+
+# --- Precomputed in the workers ----------------------------------------------------------
+#
+# The comparison's passes over the section text (MinHash signatures, vocabulary
+# matches) would run once, serially, after every worker is done; they were most
+# of its time on a large corpus. A streamed run (reportmine.pipeline.tabulate)
+# has each worker compute them for its own partition instead, beside its table
+# parts, and the comparison only combines them: the same numbers, in parallel.
+
+#: Folder of ``OUT/tables`` holding the workers' precomputed parts (``signatures/``, ``words/``): not user tables.
+FEATURES_DIR = "_compare"
+#: What a signature part's numbers depend on besides the text: a part made otherwise is not used.
+_SIGNATURE_RECIPE = f"minhash/{SHINGLE_CHARS}/{MINHASH_BANDS}x{MINHASH_ROWS}/20240607/v1"
+
+
+def _vocabulary(keywords: Iterable[str]) -> list[str]:
+    """The words counted in the text: the domain dictionary and ``keywords``, normalised, sorted."""
+    from .segmentation import domain_words, normalize_term
+
+    keywords = list(keywords)
+    return sorted(set(domain_words(keywords)) | {normalize_term(k) for k in keywords if normalize_term(k)})
+
+
+def _digest(vocabulary: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(vocabulary).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=4)
+def _automaton(vocabulary: tuple[str, ...]) -> Any:
+    import ahocorasick_rs
+
+    return ahocorasick_rs.AhoCorasick(list(vocabulary), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+
+
+def write_features(sections: pd.DataFrame, parts_dir: str | os.PathLike[str], index: int,
+                   keywords: Iterable[str]) -> None:
+    """A partition's share of the comparison's text passes, as ``<parts_dir>/_compare/<kind>/part-<index>.parquet``.
+
+    ``signatures``: per document (raw ``doc_id``), the characters and the
+    MinHash signature of its sections' shingles (the minimum over sections, so
+    documents split over partitions combine). ``words``: per section row
+    (``row`` within the partition), each vocabulary word found and its count.
+    Both are what :func:`compare` would compute from the same rows; it uses
+    them only when the vocabulary's digest and the signature recipe match.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .segmentation import normalize
+    from .tables import _atomic
+
+    vocabulary = _vocabulary(keywords)
+    ids = pa.array(sections["section_id"], pa.string()).to_pylist()
+    doc_ids = pa.array(sections["doc_id"], pa.string()).to_pylist()
+    titles = pa.array(sections["title"], pa.string()).to_pylist()
+    bodies = pa.array(sections["body"], pa.string()).to_pylist()
+    # As the comparison's SQL has it: sections with an id and a document only.
+    usable = [k for k in range(len(ids)) if (ids[k] or "").strip() and (doc_ids[k] or "").strip()]
+    order = list(dict.fromkeys(doc_ids[k] for k in usable))
+    position = {did: i for i, did in enumerate(order)}
+    signatures = np.full((len(order), _HASHES), _EMPTY, dtype=np.uint64)
+    chars = np.zeros(len(order), dtype=np.int64)
+    rows = [position[doc_ids[k]] for k in usable]
+    normals = [_normalised(_joined(titles[k], bodies[k])) for k in usable]
+    if usable:
+        np.add.at(chars, np.asarray(rows, dtype=np.int64), [len(n) for n in normals])
+        _minhash_into(signatures, rows, normals)
+    signature_table = pa.table({
+        "doc_id": pa.array(order, pa.string()),
+        "chars": pa.array(chars, pa.int64()),
+        "signature": pa.array([row.astype("<u8").tobytes() for row in signatures], pa.binary()),
+    }).replace_schema_metadata({"recipe": _SIGNATURE_RECIPE})
+    word_rows: dict[str, list[Any]] = {"section_id": [], "row": [], "word": [], "n": []}
+    if vocabulary:
+        automaton = _automaton(tuple(vocabulary))
+        for k in range(len(ids)):
+            found = automaton.find_matches_as_strings(normalize(_joined(titles[k], bodies[k])))
+            for word, n in Counter(found).items():
+                word_rows["section_id"].append(ids[k])
+                word_rows["row"].append(k)
+                word_rows["word"].append(word)
+                word_rows["n"].append(n)
+    word_table = pa.table({
+        "section_id": pa.array(word_rows["section_id"], pa.string()),
+        "row": pa.array(word_rows["row"], pa.int64()),
+        "word": pa.array(word_rows["word"], pa.string()),
+        "n": pa.array(word_rows["n"], pa.int64()),
+    }).replace_schema_metadata({"vocabulary": _digest(vocabulary)})
+    for kind, table in (("signatures", signature_table), ("words", word_table)):
+        folder = Path(parts_dir) / FEATURES_DIR / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        with _atomic(folder / f"part-{index:05d}.parquet") as tmp:
+            pq.write_table(table, tmp)
+
+
+@dataclass(frozen=True)
+class _Features:
+    """The workers' parts for a stored run: one of each kind per sections part, all of one vocabulary."""
+
+    signatures: list[Path]
+    words: list[Path]
+    vocabulary: str
+
+
+def _stored_features(tables: Any) -> _Features | None:
+    """The precomputed parts beside an output folder's unchanged sections table, if complete and current."""
+    import pyarrow.parquet as pq
+
+    from .tables import PARTS_DIR
+
+    if _stored_path(tables, "sections") is None:
+        return None
+    root = Path(tables.directory) / PARTS_DIR
+    section_parts = sorted(p.name for p in (root / "sections").glob("part-*.parquet"))
+    kinds = {kind: sorted((root / FEATURES_DIR / kind).glob("part-*.parquet")) for kind in ("signatures", "words")}
+    if not section_parts or any([p.name for p in paths] != section_parts for paths in kinds.values()):
+        return None  # written by an older version, or not by a streamed run
+    try:
+        recipes = {(pq.read_schema(p).metadata or {}).get(b"recipe") for p in kinds["signatures"]}
+        digests = {(pq.read_schema(p).metadata or {}).get(b"vocabulary") for p in kinds["words"]}
+    except OSError:
+        return None
+    if recipes != {_SIGNATURE_RECIPE.encode()} or len(digests) != 1 or None in digests:
+        return None
+    return _Features(kinds["signatures"], kinds["words"], digests.pop().decode())
+
+
+def _count_terms_precomputed(source: _Source, terms: frozenset[str]) -> dict[str, Counter]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    query = ("SELECT s.grp, w.word, sum(w.n) FROM sec s JOIN features_words w "
+             "ON nullif(trim(w.section_id), '') = s.section_id GROUP BY ALL")
+    for group, word, n in source.rows(query):
+        if word in terms:
+            counts[group][word] += int(n)
+    return counts
+
+
+def _cooccurrence_precomputed(source: _Source, keyword_set: list[str]) -> Any:
+    """Sections (joined rows, as :func:`_count_terms` counts them) holding each pair of keywords."""
+    import numpy as np
+
+    cooccur = np.zeros((len(keyword_set), len(keyword_set)), dtype=np.int64)
+    if not keyword_set:
+        return cooccur
+    keyword_index = {k: i for i, k in enumerate(keyword_set)}
+    source.con.register("_keywords", _id_table(keyword_set).rename_columns(["word"]))
+    query = """
+        WITH present AS (
+            SELECT s.rowid AS sec_row, w.filename, w.row, w.word
+            FROM sec s JOIN features_words w ON nullif(trim(w.section_id), '') = s.section_id
+            WHERE w.word IN (SELECT word FROM _keywords))
+        SELECT a.word, b.word, count(*) FROM present a JOIN present b
+            ON a.sec_row = b.sec_row AND a.filename = b.filename AND a.row = b.row GROUP BY ALL"""
+    for a, b, n in source.rows(query):
+        cooccur[keyword_index[a], keyword_index[b]] = int(n)
+    return cooccur
 
 
 # --- Profiles ------------------------------------------------------------------------
@@ -857,9 +1033,9 @@ def _count_terms(source: _Source, docs: dict[str, _Doc], keywords: list[str]) ->
     import numpy as np
     from scipy import sparse
 
-    from .segmentation import domain_words, normalize, normalize_term
+    from .segmentation import normalize, normalize_term
 
-    vocabulary = sorted(set(domain_words(keywords)) | {normalize_term(k) for k in keywords if normalize_term(k)})
+    vocabulary = _vocabulary(keywords)
     keyword_set = sorted({normalize_term(k) for k in keywords} & set(vocabulary))
     keyword_index = {k: i for i, k in enumerate(keyword_set)}
     terms = frozenset(w for w in vocabulary if _is_term(w))
@@ -867,6 +1043,9 @@ def _count_terms(source: _Source, docs: dict[str, _Doc], keywords: list[str]) ->
     cooccur = np.zeros((len(keyword_set), len(keyword_set)), dtype=np.int64)
     if not vocabulary:
         return counts, _keyword_graph(keyword_set, cooccur)
+    if source.features is not None and source.features.vocabulary == _digest(vocabulary):
+        counts = _count_terms_precomputed(source, terms)
+        return counts, _keyword_graph(keyword_set, _cooccurrence_precomputed(source, keyword_set))
     automaton = ahocorasick_rs.AhoCorasick(vocabulary, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
     query = "SELECT s.grp, t.title, t.body FROM sec s JOIN sections t ON nullif(trim(t.section_id), '') = s.section_id"
     for batch in source.batches(query):

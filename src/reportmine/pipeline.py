@@ -385,6 +385,10 @@ def _tabulate_partition(
         results.append(result)
     tables = build_tables(results, manifest)
     write_part(tables, part.parts_dir, part.index)
+    from .compare import write_features
+
+    # The comparison's passes over this partition's text, done here in parallel rather than after the run.
+    write_features(tables["sections"], part.parts_dir, part.index, _taxonomy(part.options.taxonomy).keywords())
     return _PartitionDone(part.index, tuple(_manifest_row(r) for r in results), len(tables["documents"]),
                           len(tables["sections"]), len(tables["mentions"]))
 
