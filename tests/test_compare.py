@@ -690,3 +690,36 @@ def test_features_of_another_run_are_not_used(tmp_path: Path) -> None:
     next((tmp_path / PARTS_DIR / FEATURES_DIR / "words").glob("*.parquet")).unlink()  # one part missing
     assert _stored_features(StoredTables(tmp_path)) is None
     _assert_same_comparison(compare(tables, keywords=KEYWORDS), compare(StoredTables(tmp_path), keywords=KEYWORDS))
+
+
+def _jaccard_by_sets(candidates, normals, threshold):
+    """The first implementation: Python sets of shingle strings."""
+    from reportmine.compare import MIN_SHINGLES, SHINGLE_CHARS
+
+    def shingles(text):
+        grams = {text[i:i + SHINGLE_CHARS] for i in range(len(text) - SHINGLE_CHARS + 1)}
+        return grams if len(grams) >= MIN_SHINGLES else set()
+
+    sets = {d: shingles(t) for d, t in normals.items()}
+    pairs = []
+    for a, b in candidates:
+        x, y = sets[a], sets[b]
+        if x and y and len(x & y) / len(x | y) >= threshold:
+            pairs.append((a, b, len(x & y) / len(x | y)))
+    return sorted(pairs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="甲乙丙丁戊己庚辛𠀀0a", min_size=0, max_size=400), min_size=2, max_size=8),
+       st.booleans())
+def test_exact_jaccard_equals_set_jaccard(texts: list[str], collide: bool) -> None:
+    """Every pair's similarity, by hashed ids (or, when hashes collide, by characters) as by sets of strings."""
+    import reportmine.compare as compare_module
+
+    normals = dict(enumerate(texts))
+    candidates = [(a, b) for a in normals for b in normals if a < b]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compare_module, "DUPLICATE_JACCARD", 0.0)
+        if collide:  # every shingle hashes to its last character: the check must catch it
+            patch.setattr(compare_module, "_SHINGLE_HASH_BASE", 0)
+        assert compare_module._exact_jaccard(candidates, normals) == _jaccard_by_sets(candidates, normals, 0.0)

@@ -636,12 +636,6 @@ def _minhash_into(signatures: Any, rows: list[int], normals: list[str]) -> None:
         first = last
 
 
-def _shingles(text: str) -> set[str]:
-    normal = _normalised(text)
-    grams = {normal[i:i + SHINGLE_CHARS] for i in range(len(normal) - SHINGLE_CHARS + 1)}
-    return grams if len(grams) >= MIN_SHINGLES else set()
-
-
 def _find_near_duplicates(source: _Source, docs: list[_Doc]) -> list[dict[str, Any]]:
     """Pairs of documents whose shingle sets have a Jaccard similarity >= :data:`DUPLICATE_JACCARD`.
 
@@ -694,22 +688,72 @@ def _find_near_duplicates(source: _Source, docs: list[_Doc]) -> list[dict[str, A
     for batch in source.batches(query):
         for did, title, body in zip(batch["did"], batch["title"], batch["body"], strict=True):
             texts[index[did]].append(_joined(title, body))
-    shingles = {i: _shingles("\n".join(texts.get(i, []))) for i in involved}
-    pairs = []
-    for a, b in sorted(candidates):
-        x, y = shingles[a], shingles[b]
-        if not x or not y:
-            continue
-        jaccard = len(x & y) / len(x | y)
-        if jaccard >= DUPLICATE_JACCARD:
-            pairs.append((a, b, jaccard))
-    pairs.sort()
+    pairs = _exact_jaccard(sorted(candidates), {i: _normalised("\n".join(texts.get(i, []))) for i in involved})
     for i, j, _ in pairs:
         doc, original = docs[j], docs[i]
         if doc.duplicate_of is None:
             doc.duplicate_of = original.duplicate_of or original.doc_id
     return [{"doc_a": docs[i].doc_id, "doc_b": docs[j].doc_id, "similarity": _round(s),
              "group_a": docs[i].group, "group_b": docs[j].group} for i, j, s in pairs]
+
+
+_SHINGLE_HASH_BASE = 1_000_003
+
+
+def _exact_jaccard(candidates: list[tuple[int, int]], normals: dict[int, str]) -> list[tuple[int, int, float]]:
+    """The pairs whose exact shingle sets have a Jaccard similarity >= :data:`DUPLICATE_JACCARD`, sorted.
+
+    A document's shingles are the distinct windows of :data:`SHINGLE_CHARS`
+    characters of its normalised text. In numpy: every distinct shingle gets
+    an integer id (by a 64-bit hash of its characters, checked against the
+    characters themselves, so two shingles never share an id), each document
+    the sorted array of its ids, a pair the size of their intersection.
+    Documents with fewer than :data:`MIN_SHINGLES` shingles pair with none.
+    """
+    import numpy as np
+
+    docs = sorted(normals)
+    texts = [normals[d] for d in docs]
+    counts = np.array([max(len(t) - SHINGLE_CHARS + 1, 0) for t in texts], dtype=np.int64)
+    if not candidates or not counts.any():
+        return []
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(t) for t in texts])[:-1])).astype(np.int64)
+    has = np.flatnonzero(counts)
+    # Each document's windows, document after document (none crossing into the next).
+    starts = np.repeat(offsets[has] - np.cumsum(np.r_[0, counts[has]])[:-1], counts[has]) + np.arange(counts.sum())
+    windows = np.lib.stride_tricks.sliding_window_view(codes, SHINGLE_CHARS)[starts]
+    hashed = np.zeros(len(starts), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(SHINGLE_CHARS):
+            hashed = hashed * np.uint64(_SHINGLE_HASH_BASE) + windows[:, k]
+    # np.unique's hashing took seconds on millions of shingles; a sort takes a tenth of that.
+    order = np.argsort(hashed, kind="stable")
+    ranked = hashed[order]
+    new_value = np.r_[True, ranked[1:] != ranked[:-1]]
+    ids = np.empty(len(hashed), dtype=np.int64)
+    ids[order] = np.cumsum(new_value) - 1
+    first = order[new_value]
+    if not (windows == windows[first[ids]]).all():  # a collision: ids by the characters themselves
+        _, ids = np.unique(np.ascontiguousarray(windows).view(f"V{4 * SHINGLE_CHARS}").ravel(), return_inverse=True)
+        ids = ids.ravel()
+    # Each document's distinct ids, sorted: one sort of (document, id) keys, then cut by document.
+    width = np.uint64(int(ids.max()) + 1)
+    keys = np.sort(np.repeat(has.astype(np.uint64), counts[has]) * width + ids.astype(np.uint64))
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    cuts = np.searchsorted(keys, np.arange(len(docs) + 1, dtype=np.uint64) * width)
+    sets = [keys[cuts[k]:cuts[k + 1]] - np.uint64(k) * width for k in range(len(docs))]
+    row_of = {d: k for k, d in enumerate(docs)}
+    pairs = []
+    for x, y in candidates:
+        a, b = sets[row_of[x]], sets[row_of[y]]
+        if len(a) < MIN_SHINGLES or len(b) < MIN_SHINGLES:
+            continue
+        common = len(np.intersect1d(a, b, assume_unique=True))
+        jaccard = common / (len(a) + len(b) - common)  # |x ∪ y| without building the union
+        if jaccard >= DUPLICATE_JACCARD:
+            pairs.append((x, y, jaccard))
+    return sorted(pairs)
 
 
 def _id_table(ids: list[str]) -> Any:
@@ -737,13 +781,19 @@ def _lsh_candidates(signatures: Any, eligible: Any) -> set[tuple[int, int]]:
         ranked = key[order]
         starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
         ends = np.r_[starts[1:], len(ranked)]
-        for s, e in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(), strict=True):
-            members = np.sort(eligible[order[s:e]])
-            a, b = np.triu_indices(len(members), 1)
-            found.append(members[a].astype(np.int64) * len(signatures) + members[b])
+        sizes = ends - starts
+        # All buckets of one size at once: a matrix of their members, every pair of its columns.
+        for size in np.unique(sizes[sizes > 1]).tolist():
+            firsts = starts[sizes == size]
+            members = np.sort(eligible[order[firsts[:, None] + np.arange(size)]], axis=1).astype(np.int64)
+            a, b = np.triu_indices(size, 1)
+            found.append((members[:, a] * len(signatures) + members[:, b]).ravel())
     if not found:
         return set()
-    codes = np.unique(np.concatenate(found))
+    codes = np.sort(np.concatenate(found))
+    codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
+    if not len(codes):
+        return set()
     first, second = codes // len(signatures), codes % len(signatures)
     checked: set[tuple[int, int]] = set()
     for at in range(0, len(codes), 100_000):   # agreement of the signatures, a chunk of pairs at a time
