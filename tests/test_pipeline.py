@@ -280,3 +280,30 @@ def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, mon
     (tmp_path / ".sections.parquet.x1y2").write_bytes(b"PAR1")  # what a SIGKILL mid-write leaves
     tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_analyze_writes_the_same_bytes_with_the_tail_overlapped(tmp_path: Path) -> None:
+    """--jobs 2 writes the flat tables while comparing from the staged parts; --jobs 1 does one after the other.
+
+    Every output is the same: tables, comparison tables, graphs, report.
+    """
+    from typer.testing import CliRunner
+
+    from reportmine.cli import app
+
+    args = ["analyze", str(reportmine.sample_corpus()), "--no-progress"]
+    for jobs in ("1", "2"):
+        result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / jobs), "--jobs", jobs])
+        assert result.exit_code == 0, result.stderr
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / jobs
+        outputs[jobs] = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+                         if p.is_file() and p.suffix in (".csv", ".parquet", ".gexf", ".graphml", ".html")}
+    # The report names the run's settings: --jobs is the one difference.
+    for jobs in ("1", "2"):
+        outputs[jobs]["report.html"] = outputs[jobs]["report.html"].replace(
+            f"<tr><td>jobs</td><td>{jobs}</td></tr>".encode(), b"<tr><td>jobs</td><td>N</td></tr>", 1)
+    assert outputs["1"] == outputs["2"]
+    assert {"comparison/near_duplicates.csv", "graphs/keyword_cooccurrence.gexf", "report.html"} <= set(outputs["2"])
+    assert not [p for p in (tmp_path / "2").rglob("*") if p.name.startswith(".")]

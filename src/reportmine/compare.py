@@ -193,17 +193,29 @@ _INPUTS: dict[str, dict[str, str]] = {
 }
 
 
-def _stored_path(tables: Any, name: str) -> Path | None:
-    """The Parquet file ``tables[name]`` would be read from, when ``tables`` is an output folder's and unchanged.
+def _stored_path(tables: Any, name: str) -> list[Path] | None:
+    """The Parquet files ``tables[name]`` would be read from, in order, when ``tables`` is an output folder's and
+    unchanged: ``OUT/<name>.parquet``, or the parts of a run whose flat files are still being written.
 
-    Reading the file ourselves (only the columns needed, batch by batch) is
+    Reading the files ourselves (only the columns needed, batch by batch) is
     what keeps a big table out of memory; a table assigned in memory is used as it is.
     """
     directory = getattr(tables, "directory", None)
     if directory is None or name in getattr(tables, "_frames", {}):
         return None
+    parts_dir = getattr(tables, "parts_dir", None)
+    if parts_dir is not None:
+        return sorted((Path(parts_dir) / name).glob("part-*.parquet")) or None
     path = Path(directory) / f"{name}.parquet"
-    return path if path.is_file() else None
+    return [path] if path.is_file() else None
+
+
+def _parts_root(tables: Any) -> Path:
+    """The folder holding the table parts of ``tables`` (the staging folder while a run finishes)."""
+    from .tables import PARTS_DIR
+
+    parts_dir = getattr(tables, "parts_dir", None)
+    return Path(parts_dir) if parts_dir is not None else Path(tables.directory) / PARTS_DIR
 
 
 def _arrow(frame: Any, columns: Iterable[str]) -> Any:
@@ -254,8 +266,8 @@ class _Source:
         if path is not None:
             import pyarrow.parquet as pq
 
-            present = set(pq.read_schema(path).names)
-            source = f"read_parquet('{_quote(str(path))}')"
+            present = set(pq.read_schema(path[0]).names)  # every part has the table's schema
+            source = "read_parquet([" + ", ".join(f"'{_quote(str(p))}'" for p in path) + "])"
         else:
             frame = tables.get(name) if tables else None
             present = set(frame.columns) & set(columns) if frame is not None else set()
@@ -351,11 +363,12 @@ class _Doc:
 
 def _documents_frame(tables: Mapping[str, Any]) -> Any:
     """The documents table (one row per report: small beside the sections), read whole."""
-    path = _stored_path(tables, "documents")
-    if path is not None:
+    paths = _stored_path(tables, "documents")
+    if paths is not None:
         import pandas as pd
 
-        return pd.read_parquet(path)
+        frames = [pd.read_parquet(p) for p in paths]
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return tables.get("documents") if tables else None
 
 
@@ -914,11 +927,9 @@ def _stored_features(tables: Any) -> _Features | None:
     """The precomputed parts beside an output folder's unchanged sections table, if complete and current."""
     import pyarrow.parquet as pq
 
-    from .tables import PARTS_DIR
-
     if _stored_path(tables, "sections") is None:
         return None
-    root = Path(tables.directory) / PARTS_DIR
+    root = _parts_root(tables)
     section_parts = sorted(p.name for p in (root / "sections").glob("part-*.parquet"))
     kinds = {kind: sorted((root / FEATURES_DIR / kind).glob("part-*.parquet")) for kind in ("signatures", "words")}
     if not section_parts or any([p.name for p in paths] != section_parts for paths in kinds.values()):

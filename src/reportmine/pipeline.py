@@ -488,7 +488,19 @@ def tabulate(
     >>> tabulate(["corpus/002_79988078600ed0aa.txt"], "out", jobs=2)  # doctest: +SKIP
     {'files': 1, 'ok': 1, 'failed': 0, 'documents': 1, 'sections': 17, 'mentions': 40, 'partitions': 1}
     """
-    from .tables import finish_tables, start_parts
+    from .tables import finish_tables
+
+    summary, staging = _stream_parts(paths, out_dir, options=options, manifest=manifest, jobs=jobs, engine=engine,
+                                     scheduler=scheduler, on_result=on_result, cache_dir=cache_dir,
+                                     partition_bytes=partition_bytes)
+    finish_tables(staging, out_dir)
+    return summary
+
+
+def _stream_parts(paths, out_dir, *, options, manifest, jobs, engine, scheduler, on_result, cache_dir,
+                  partition_bytes=None) -> tuple[dict[str, Any], Path]:
+    """:func:`tabulate` up to the staged parts: the run's counts and the staging folder, not yet finished."""
+    from .tables import start_parts
 
     if engine not in ENGINES:
         raise ReportmineError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
@@ -516,8 +528,7 @@ def tabulate(
         _run_dask(parts, manifest, jobs, scheduler, on_result, collect)
     else:
         _run_local(parts, manifest, jobs, on_result, collect)
-    finish_tables(staging, out)
-    return {**summary, "partitions": len(parts)}
+    return {**summary, "partitions": len(parts)}, staging
 
 
 @dataclass
@@ -604,6 +615,34 @@ def _add_comparison_to_duckdb(comparison: Any, database: Path) -> None:
             con.unregister("_comparison_frame")
 
 
+def _finish_and_compare(staging: Path, folder: Path, keywords: list[str], *, overlap: bool) -> Any:
+    """Write the flat tables and compare the corpus; with ``overlap``, both at once.
+
+    The flat tables (CSV bytes joined, Parquet and DuckDB built in C, GIL
+    released) and the comparison (mostly Python) need only the staged parts,
+    so with more than one core they run side by side, the comparison reading
+    the parts; the parts are published once both are done. The comparison is
+    the same either way: the same rows in the same order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .compare import compare
+    from .tables import StoredTables, finish_tables, publish_parts
+
+    if not overlap:
+        finish_tables(staging, folder)
+        # The stored tables, not dict(tables): compare reads only the columns it needs, batch by batch.
+        return compare(StoredTables(folder), keywords=keywords)
+    with ThreadPoolExecutor(1) as pool:
+        finishing = pool.submit(finish_tables, staging, folder, publish=False)
+        try:
+            comparison = compare(StoredTables(folder, parts_dir=staging), keywords=keywords)
+        finally:
+            finishing.result()  # raises what finishing raised; waits for it either way
+    publish_parts(staging, folder)
+    return comparison
+
+
 def analyze(
     paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None = None,
     *,
@@ -642,7 +681,6 @@ def analyze(
     import tempfile
 
     from . import __version__
-    from .compare import compare
     from .metadata import Manifest
     from .reading import iter_input_paths
     from .samples import sample_corpus
@@ -658,19 +696,19 @@ def analyze(
     options = RunOptions(taxonomy=str(taxonomy) if taxonomy else None)
     temporary = out is None
     folder = Path(tempfile.mkdtemp(prefix="reportmine-")) if temporary else Path(out)
+    from .themes import load_taxonomy
+
+    # The run's own taxonomy: its keywords are the keyword graph's vocabulary.
+    keywords = load_taxonomy(options.taxonomy).keywords()
     try:
-        summary = tabulate(files, folder, options=options, manifest=manifest, jobs=jobs, engine=engine,
-                           scheduler=scheduler, on_result=on_result, cache_dir=cache_dir)
+        summary, staging = _stream_parts(files, folder, options=options, manifest=manifest, jobs=jobs,
+                                         engine=engine, scheduler=scheduler, on_result=on_result, cache_dir=cache_dir)
+        comparison = _finish_and_compare(staging, folder, keywords, overlap=jobs != 1)
     except BaseException:
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
         raise
     tables = StoredTables(folder, temporary=temporary)
-    from .themes import load_taxonomy
-
-    # The run's own taxonomy: its keywords are the keyword graph's vocabulary.
-    # The stored tables, not dict(tables): compare reads only the columns it needs, batch by batch.
-    comparison = compare(tables, keywords=load_taxonomy(options.taxonomy).keywords())
     summary["seconds"] = round(time.perf_counter() - started, 3)
     run_info = {
         "reportmine": __version__,

@@ -394,6 +394,8 @@ def finish_tables(
     parts_dir: str | Path,
     out_dir: str | Path,
     formats: tuple[str, ...] = ("parquet", "csv", "duckdb"),
+    *,
+    publish: bool = True,
 ) -> dict[str, list[Path]]:
     """Assemble ``OUT/<name>.parquet``/``.csv`` and ``OUT/reportmine.duckdb`` from the parts, then publish the parts.
 
@@ -402,6 +404,10 @@ def finish_tables(
     temporary name; only when all are complete are they renamed into place,
     one after the other, and the staged parts replace ``OUT/tables``. A run
     killed before then leaves the previous tables as they were.
+
+    With ``publish=False`` the parts stay in ``parts_dir`` (readers such as
+    :func:`reportmine.compare.compare` may still be reading them) until
+    :func:`publish_parts` moves them.
     """
     out = Path(out_dir)
     parts = {name: sorted((Path(parts_dir) / name).glob("part-*.parquet"))
@@ -441,7 +447,8 @@ def finish_tables(
     for name in parts:
         written[name] += [out / f"{name}.{suffix}" for suffix in ("parquet", "csv") if suffix in formats]
         written[name] += [out / "reportmine.duckdb"] if "duckdb" in formats else []
-    _publish_parts(Path(parts_dir), out)
+    if publish:
+        publish_parts(Path(parts_dir), out)
     for name in parts:
         written[name].append(out / PARTS_DIR / name)
     return written
@@ -496,7 +503,9 @@ def _write_duckdb(parts: dict[str, list[Path]], tmp: Path) -> None:
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet(?)', [[str(f) for f in files]])
 
 
-def _publish_parts(staging: Path, out: Path) -> None:
+def publish_parts(staging: str | Path, out: str | Path) -> None:
+    """Move a run's staged parts to ``OUT/tables`` in one rename (the previous run's are removed)."""
+    staging, out = Path(staging), Path(out)
     shutil.rmtree(staging / _CSV_PARTS, ignore_errors=True)  # joined into OUT/<name>.csv: not published
     final, retired = out / PARTS_DIR, out / _RETIRED
     shutil.rmtree(retired, ignore_errors=True)
@@ -552,7 +561,7 @@ def copy_tables(src_dir: str | Path, out_dir: str | Path) -> dict[str, list[Path
             staging = start_parts(out)
             staging.rmdir()
             shutil.copytree(src / PARTS_DIR, staging)
-            _publish_parts(staging, out)
+            publish_parts(staging, out)
         for name, paths in written.items():
             paths.append(out / PARTS_DIR / name)
     return written
@@ -572,8 +581,10 @@ class StoredTables(Mapping):
         modified: a table was assigned after loading.
     """
 
-    def __init__(self, directory: str | Path, *, temporary: bool = False) -> None:
+    def __init__(self, directory: str | Path, *, temporary: bool = False, parts_dir: str | Path | None = None) -> None:
         self.directory = Path(directory)
+        # Set while a run's flat files are still being written: tables are read from its staged parts.
+        self.parts_dir = Path(parts_dir) if parts_dir is not None else None
         self.modified = False
         self._frames: dict[str, pd.DataFrame] = {}
         if temporary:  # the folder lives as long as the tables do
@@ -585,7 +596,11 @@ class StoredTables(Mapping):
                 raise KeyError(name)
             import pandas as pd
 
-            self._frames[name] = pd.read_parquet(self.directory / f"{name}.parquet")
+            if self.parts_dir is not None:
+                frames = [pd.read_parquet(p) for p in sorted((self.parts_dir / name).glob("part-*.parquet"))]
+                self._frames[name] = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            else:
+                self._frames[name] = pd.read_parquet(self.directory / f"{name}.parquet")
         return self._frames[name]
 
     def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
