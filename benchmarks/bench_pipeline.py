@@ -12,7 +12,9 @@ timed at the start and again at the end of the stages. Stages:
   classify: themes (jieba or ``--tokenizer rjieba``);
 * end to end: :func:`reportmine.pipeline.process_file` (read to classify) per file;
 * ``reportmine analyze`` with ``--jobs 1`` and ``--jobs 2`` in a child process:
-  the whole command (tables, comparison, report, start-up), and the 2-core speed-up.
+  the whole command (tables, comparison, report, start-up), and the 2-core speed-up;
+  the speed-up again at every ``--memory-mb`` size (one run each), where start-up
+  and model loading, the same at any size, weigh less.
 
 The token cache of the theme tokenizer is emptied before every file in these
 rows: the corpus recombines the ~1,300 sections of five sample files, whose
@@ -193,6 +195,8 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=10.0, help="corpus size for throughput (0: skip)")
     parser.add_argument("--memory-mb", type=float, nargs="*", default=[], help="corpus sizes for peak memory")
     parser.add_argument("--memory-jobs", type=int, default=2, help="analyze --jobs for the memory runs")
+    parser.add_argument("--no-speedup", action="store_true",
+                        help="skip the --jobs 1 run of each memory size (its speed-up)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--tokenizer", choices=("jieba", "rjieba"), default="jieba",
                         help="theme tokenizer for every stage and process (default: plain jieba)")
@@ -210,6 +214,11 @@ def main() -> None:
             corpus = Path(tmp) / f"memory_{size:g}"
             generate(corpus, size, seed=11)
             memory[f"{size:g} MB"] = analyze_run(corpus, Path(tmp) / f"out_{size:g}", args.memory_jobs)
+            if args.memory_jobs != 1 and not args.no_speedup:
+                # The same corpus with one process: the speed-up at this size, fixed costs amortised differently.
+                serial = analyze_run(corpus, Path(tmp) / f"out_{size:g}_serial", 1)
+                memory[f"{size:g} MB"]["seconds_jobs1"] = serial["seconds"]
+                memory[f"{size:g} MB"]["speedup"] = serial["seconds"] / memory[f"{size:g} MB"]["seconds"]
     load = {"before": load_before, "after": os.getloadavg(), "cpus": os.cpu_count()}
     if args.json:
         print(json.dumps({"tokenizer": args.tokenizer, "stages": table, "peak_memory_mb": memory, "load": load},
@@ -232,6 +241,9 @@ def main() -> None:
         status = "" if row["returncode"] in (0, 1) else f", FAILED with {row['returncode']}: peak before the end"
         print(f"peak memory at {size}: process tree {row['tree']:.0f} MB, largest process "
               f"{row['max_process']:.0f} MB ({row['seconds']:.0f} s, --jobs {args.memory_jobs}{status})")
+        if "speedup" in row:
+            print(f"speed-up at {size}: --jobs 1 {row['seconds_jobs1']:.1f} s, --jobs {args.memory_jobs} "
+                  f"{row['seconds']:.1f} s: {row['speedup']:.2f}x")
     sizes = [size for size, row in memory.items() if row["tree"] is not None and row["returncode"] in (0, 1)]
     if len(sizes) >= 2:
         ratio = memory[sizes[-1]]["tree"] / memory[sizes[0]]["tree"]

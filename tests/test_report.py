@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pandas as pd
 import pytest
 
+from reportmine import report
 from reportmine.compare import Comparison
 from reportmine.report import render_report, write_report
 from reportmine.tables import SCHEMAS
@@ -484,3 +487,129 @@ def test_report_size_is_bounded_by_groups_not_sections() -> None:
     assert block.count("<tr>") == 1 + 20 and "First 20 of 6,400" in block
     assert "SELECT s.doc_id, s.outline, s.file, s.line, s.title FROM sections s" in block
     assert "primary_theme = &#x27;nursing_care&#x27;" in block
+
+
+# --- The appendix blocks: filled in DuckDB and numpy, as the first heap-based pass filled them ------------
+
+def _reference_keep(block, key: tuple[Any, ...], row: Any) -> Any:
+    """Count a row in ``block`` and keep it if among the block's first :data:`report._SECTION_CAP` by ``key``.
+
+    ``row`` is the row's dict, or a function making it: most rows of a large
+    corpus are only counted, so their dict is built only when a block keeps
+    one. Returns the row's dict if it was made, else ``row`` as given.
+    """
+    import heapq
+
+    block.total += 1
+    heap = block.__dict__.setdefault("reference_heap", [])   # the block's own heap, in the first version
+    if len(heap) < report._SECTION_CAP or key < heap[0][0].key:
+        if callable(row):
+            row = row()
+        item = (_ReferenceNeg(key), block.total, row)   # a max-heap of the smallest keys: the largest is dropped first
+        if len(heap) < report._SECTION_CAP:
+            heapq.heappush(heap, item)
+        else:
+            heapq.heapreplace(heap, item)
+    return row
+
+
+class _ReferenceNeg:
+    """A sort key reversed, so that heapq's min-heap keeps the smallest keys."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+    def __lt__(self, other: _ReferenceNeg) -> bool:
+        return self.key > other.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ReferenceNeg) and self.key == other.key
+
+
+
+def _reference_fill_blocks(ctx) -> None:
+    """The first implementation: every row through a bounded heap per block, in Python."""
+    if not ctx.blocks:
+        return
+    source = report._open_source(ctx.tables, ctx.documents)
+    try:
+        wanted: set[str] = set()
+        if ctx._by_mention:
+            query = (f"SELECT m.doc_id, m.section_id, m.file, m.line, m.start, m.type, m.text, m.unit, "
+                     f"coalesce(m.name, m.text) AS activity, s.theme FROM mentions m "
+                     f"LEFT JOIN (SELECT section_id, theme FROM {report._SECTIONS}) s ON s.section_id = m.section_id")
+            for batch in source.batches(query):
+                columns = list(batch.items())
+                doc_ids, files, starts = batch["doc_id"], batch["file"], batch["start"]
+                types, units, themes, activities = batch["type"], batch["unit"], batch["theme"], batch["activity"]
+                for i in range(len(doc_ids)):
+                    row: Any = functools.partial(report._row_at, columns, i)   # a dict only if a block keeps it
+                    kind = types[i] or "unknown"
+                    targets = [ctx._by_mention.get(("type", kind))]
+                    if types[i] == "activity":
+                        targets.append(ctx._by_mention.get(("activity", activities[i])))
+                    targets.append(ctx._by_mention.get(("quantity", (kind, units[i] or "", themes[i]))))
+                    key = (str(doc_ids[i] or files[i]), starts[i] or 0)
+                    for block in targets:
+                        if block is not None:
+                            row = _reference_keep(block, key, row)
+            for block in ctx._by_mention.values():
+                wanted.update(str(r[2]["section_id"]) for r in block.__dict__.get("reference_heap", []) if r[2]["section_id"])
+        lookup: dict[str, dict[str, Any]] = {}
+        # Text blocks by group, so that a section is searched only for its own group's needles and the global ones.
+        everywhere = [(needle, block) for needle, where, block in ctx._by_text if where is None]
+        by_text_group: dict[str, list[tuple[str, Any]]] = {}
+        for needle, where, block in ctx._by_text:
+            if where is not None:
+                by_text_group.setdefault(where, list(everywhere)).append((needle, block))
+        if ctx._by_group_theme or ctx._by_theme or ctx._by_kind_theme or ctx._by_text or wanted:
+            for batch in source.batches(f"SELECT * FROM {report._SECTIONS}"):
+                columns = list(batch.items())
+                section_ids, doc_ids, lines = batch["section_id"], batch["doc_id"], batch["line"]
+                groups, themes, kinds = batch["grp"], batch["theme"], batch["kind"]
+                outlines, titles, bodies = batch["outline"], batch["title"], batch["body"]
+                for i in range(len(section_ids)):
+                    row = functools.partial(report._row_at, columns, i)
+                    section_id = section_ids[i]
+                    if section_id in wanted:
+                        lookup[section_id] = {"outline": outlines[i], "title": titles[i]}
+                    group, theme = groups[i], themes[i]
+                    key = (str(doc_ids[i]), lines[i] or 0, section_id)
+                    for block in (ctx._by_group_theme.get((group, theme)), ctx._by_theme.get(theme),
+                                  ctx._by_kind_theme.get((kinds[i], theme))):
+                        if block is not None:
+                            row = _reference_keep(block, key, row)
+                    needles = by_text_group.get(group, everywhere) if ctx._by_text else ()
+                    if needles:
+                        text = f"{titles[i] or ''}\n{bodies[i] or ''}".lower()
+                        for needle, block in needles:
+                            if needle in text:
+                                row = _reference_keep(block, key, row)
+    finally:
+        source.close()
+    for block in ctx.blocks.values():
+        block.rows = [item[2] for item in sorted(block.__dict__.get("reference_heap", []), key=lambda item: item[0].key)]
+        block.__dict__.pop("reference_heap", None)
+        if block.mentions:
+            for row in block.rows:
+                row["section"] = lookup.get(str(row.get("section_id")), {})
+
+
+@pytest.mark.parametrize("corpus", ["sample", "generated"])
+def test_blocks_are_filled_as_the_heap_pass_filled_them(corpus: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same page, every block's rows and totals included, from the SQL/numpy fill and the reference."""
+    import reportmine
+    from reportmine import report
+    from reportmine.compare import compare
+
+    if corpus == "sample":
+        tables = reportmine.analyze().tables.copy()
+    else:
+        tables = _corpus_tables(docs_per_group=12)
+    comparison = compare(tables)
+    page = render_report(tables, comparison)
+    monkeypatch.setattr(report, "_fill_blocks", _reference_fill_blocks)
+    assert render_report(tables, comparison) == page
+    assert "sec-kw-" in page and "sec-m-" in page   # keyword (text) and mention blocks were filled

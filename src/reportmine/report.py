@@ -15,7 +15,6 @@ give the same bytes, so reports can be diffed between runs.
 
 from __future__ import annotations
 
-import functools
 import html
 import math
 import os
@@ -366,9 +365,9 @@ class _Block:
     """An appendix block: a heading, the first :data:`_SECTION_CAP` sections (or mentions) it lists, and how many.
 
     ``rows`` is filled by :func:`_fill_blocks` after the figures have
-    registered every block they link to: one pass over the sections and one
-    over the mentions, each keeping the first rows of each block by document
-    and line (a bounded heap), so a block of a million sections costs as much
+    registered every block they link to, with the first rows of each block
+    by document and line (a top-N aggregate in DuckDB, or the first matches
+    of a pass in key order), so a block of a million sections costs as much
     as one of twenty.
     """
 
@@ -379,7 +378,6 @@ class _Block:
     mentions: bool = False   # rows are mentions (with their text), not sections
     total: int = 0
     query: str = ""          # SQL over OUT/reportmine.duckdb listing every row
-    heap: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -599,114 +597,173 @@ def _open_source(tables: Any, documents: list[dict[str, Any]]) -> Any:
     return source
 
 
-def _keep(block: _Block, key: tuple[Any, ...], row: Any) -> Any:
-    """Count a row in ``block`` and keep it if among the block's first :data:`_SECTION_CAP` by ``key``.
-
-    ``row`` is the row's dict, or a function making it: most rows of a large
-    corpus are only counted, so their dict is built only when a block keeps
-    one. Returns the row's dict if it was made, else ``row`` as given.
-    """
-    import heapq
-
-    block.total += 1
-    heap = block.heap
-    if len(heap) < _SECTION_CAP or key < heap[0][0].key:
-        if callable(row):
-            row = row()
-        item = (_Neg(key), block.total, row)   # a max-heap of the smallest keys: the largest is dropped first
-        if len(heap) < _SECTION_CAP:
-            heapq.heappush(heap, item)
-        else:
-            heapq.heapreplace(heap, item)
-    return row
-
-
-class _Neg:
-    """A sort key reversed, so that heapq's min-heap keeps the smallest keys."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: tuple[Any, ...]) -> None:
-        self.key = key
-
-    def __lt__(self, other: _Neg) -> bool:
-        return self.key > other.key
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Neg) and self.key == other.key
-
-
 def _row_at(columns: list[tuple[str, list[Any]]], i: int) -> dict[str, Any]:
     """Row ``i`` of a batch's column lists, as a dict."""
     return {name: values[i] for name, values in columns}
 
 
+#: The mention columns a block's rows hold, in order.
+_MENTION_COLUMNS = ("doc_id", "section_id", "file", "line", "start", "type", "text", "unit", "activity", "theme")
+#: The section columns a block's rows hold (those of :data:`_SECTIONS`), in order.
+_SECTION_COLUMNS = ("section_id", "doc_id", "file", "line", "outline", "title", "body", "theme", "grp", "kind")
+
+
 def _fill_blocks(ctx: _Context) -> None:
-    """Fill every registered block: one pass over the mentions, one over the sections."""
+    """Fill every registered block with its first :data:`_SECTION_CAP` rows and its total.
+
+    Blocks chosen by columns (a mention type, activity or quantity; a
+    section's group, theme or kind) are filled in DuckDB: a window keeps each
+    block's first rows by document and position, so no Python loop visits
+    the rows of a large corpus. Blocks of sections containing a text (terms,
+    keywords) take one pass over the sections, every needle found at once by
+    an Aho-Corasick automaton. Rows tie on their key only when ids repeat;
+    then the earlier row in table order comes first.
+    """
     if not ctx.blocks:
         return
     source = _open_source(ctx.tables, ctx.documents)
     try:
-        wanted: set[str] = set()
+        # The sections with their group, kind and theme, computed once for every pass below; seq is table order.
+        source.con.execute(f"CREATE OR REPLACE TEMP TABLE _s AS SELECT row_number() OVER () AS seq, * FROM {_SECTIONS}")
         if ctx._by_mention:
-            query = (f"SELECT m.doc_id, m.section_id, m.file, m.line, m.start, m.type, m.text, m.unit, "
-                     f"coalesce(m.name, m.text) AS activity, s.theme FROM mentions m "
-                     f"LEFT JOIN (SELECT section_id, theme FROM {_SECTIONS}) s ON s.section_id = m.section_id")
-            for batch in source.batches(query):
-                columns = list(batch.items())
-                doc_ids, files, starts = batch["doc_id"], batch["file"], batch["start"]
-                types, units, themes, activities = batch["type"], batch["unit"], batch["theme"], batch["activity"]
-                for i in range(len(doc_ids)):
-                    row: Any = functools.partial(_row_at, columns, i)   # a dict only if a block keeps it
-                    kind = types[i] or "unknown"
-                    targets = [ctx._by_mention.get(("type", kind))]
-                    if types[i] == "activity":
-                        targets.append(ctx._by_mention.get(("activity", activities[i])))
-                    targets.append(ctx._by_mention.get(("quantity", (kind, units[i] or "", themes[i]))))
-                    key = (str(doc_ids[i] or files[i]), starts[i] or 0)
-                    for block in targets:
-                        if block is not None:
-                            row = _keep(block, key, row)
-            for block in ctx._by_mention.values():
-                wanted.update(str(r[2]["section_id"]) for r in block.heap if r[2]["section_id"])
+            _fill_mention_blocks(source, ctx)
+        if ctx._by_group_theme or ctx._by_theme or ctx._by_kind_theme:
+            _fill_section_blocks(source, ctx)
+        if ctx._by_text:
+            _fill_text_blocks(source, ctx)
         lookup: dict[str, dict[str, Any]] = {}
-        # Text blocks by group, so that a section is searched only for its own group's needles and the global ones.
-        everywhere = [(needle, block) for needle, where, block in ctx._by_text if where is None]
-        by_text_group: dict[str, list[tuple[str, _Block]]] = {}
-        for needle, where, block in ctx._by_text:
-            if where is not None:
-                by_text_group.setdefault(where, list(everywhere)).append((needle, block))
-        if ctx._by_group_theme or ctx._by_theme or ctx._by_kind_theme or ctx._by_text or wanted:
-            for batch in source.batches(f"SELECT * FROM {_SECTIONS}"):
-                columns = list(batch.items())
-                section_ids, doc_ids, lines = batch["section_id"], batch["doc_id"], batch["line"]
-                groups, themes, kinds = batch["grp"], batch["theme"], batch["kind"]
-                outlines, titles, bodies = batch["outline"], batch["title"], batch["body"]
-                for i in range(len(section_ids)):
-                    row = functools.partial(_row_at, columns, i)
-                    section_id = section_ids[i]
-                    if section_id in wanted:
-                        lookup[section_id] = {"outline": outlines[i], "title": titles[i]}
-                    group, theme = groups[i], themes[i]
-                    key = (str(doc_ids[i]), lines[i] or 0, section_id)
-                    for block in (ctx._by_group_theme.get((group, theme)), ctx._by_theme.get(theme),
-                                  ctx._by_kind_theme.get((kinds[i], theme))):
-                        if block is not None:
-                            row = _keep(block, key, row)
-                    needles = by_text_group.get(group, everywhere) if ctx._by_text else ()
-                    if needles:
-                        text = f"{titles[i] or ''}\n{bodies[i] or ''}".lower()
-                        for needle, block in needles:
-                            if needle in text:
-                                row = _keep(block, key, row)
+        wanted = sorted({str(r["section_id"]) for b in ctx._by_mention.values() for r in b.rows if r["section_id"]})
+        if wanted:
+            import pyarrow as pa
+
+            source.con.register("_wanted", pa.table({"section_id": pa.array(wanted, pa.string())}))
+            query = ("SELECT section_id, outline, title FROM _s WHERE section_id IN (SELECT section_id FROM _wanted) "
+                     "ORDER BY seq")
+            for section_id, outline, title in source.rows(query):  # the last of repeated ids wins, as in a dict
+                lookup[section_id] = {"outline": outline, "title": title}
     finally:
         source.close()
     for block in ctx.blocks.values():
-        block.rows = [item[2] for item in sorted(block.heap, key=lambda item: item[0].key)]
-        block.heap = []
         if block.mentions:
             for row in block.rows:
                 row["section"] = lookup.get(str(row.get("section_id")), {})
+
+
+def _top_rows(source: Any, table: str, want: dict[tuple[Any, ...], _Block], on: str, key: str,
+              columns: tuple[str, ...], where: str = "") -> None:
+    """Fill the blocks of ``want`` (values of ``w.a``, ``w.b``, ``w.c`` -> block) from ``table`` joined on ``on``.
+
+    DuckDB's top-N aggregate (``min_by`` with a count) keeps each block's
+    first rows by ``key`` (then table order) in one grouped pass; the rows
+    themselves are then read by their position.
+    """
+    import pyarrow as pa
+
+    if not want:
+        return
+    keys = list(want)
+    names = ("a", "b", "c")[:max(len(k) for k in keys)]
+    text = {tuple(None if x is None else str(x) for x in k): k for k in keys}
+    source.con.register("_want", pa.table({
+        name: pa.array([None if i >= len(k) or k[i] is None else str(k[i]) for k in keys], pa.string())
+        for i, name in enumerate(names)}))
+    wanted = ", ".join(f"w.{n}" for n in names)
+    found = source.rows(f"SELECT {wanted}, count(*), min_by(t.seq, ({key}, t.seq), {_SECTION_CAP}) "
+                        f"FROM {table} t JOIN _want w ON {on} {where} GROUP BY ALL")
+    source.con.unregister("_want")
+    positions = sorted({seq for row in found for seq in row[-1]})
+    rows: dict[int, dict[str, Any]] = {}
+    if positions:
+        source.con.register("_positions", pa.table({"seq": pa.array(positions, pa.int64())}))
+        for values in source.rows(f"SELECT seq, {', '.join(columns)} FROM {table} "
+                                  "WHERE seq IN (SELECT seq FROM _positions)"):
+            rows[values[0]] = dict(zip(columns, values[1:], strict=True))
+        source.con.unregister("_positions")
+    for row in found:
+        block = want[text[tuple(row[:len(names)])]]
+        block.total = int(row[len(names)])
+        block.rows = [rows[seq] for seq in row[-1]]  # min_by lists them by key
+
+
+def _fill_mention_blocks(source: Any, ctx: _Context) -> None:
+    # The mention's sort key of the report: (doc_id, else file, as text; start, else 0).
+    source.con.execute("""
+        CREATE OR REPLACE TEMP TABLE _m AS
+        SELECT row_number() OVER () AS seq, q.*, coalesce(nullif(q.type, ''), 'unknown') AS kind,
+               CASE WHEN q.doc_id <> '' THEN q.doc_id WHEN q.file IS NULL THEN 'None' ELSE q.file END AS k1,
+               coalesce(q.start, 0) AS k2
+        FROM (SELECT m.doc_id, m.section_id, m.file, m.line, m.start, m.type, m.text, m.unit,
+                     coalesce(m.name, m.text) AS activity, s.theme FROM mentions m
+              LEFT JOIN (SELECT section_id, theme FROM _s) s ON s.section_id = m.section_id) q""")
+    by_family: dict[str, dict[tuple[Any, ...], _Block]] = {"type": {}, "activity": {}, "quantity": {}}
+    for (family, key), block in ctx._by_mention.items():
+        by_family[family][key if isinstance(key, tuple) else (key,)] = block
+    key = "t.k1, t.k2"
+    _top_rows(source, "_m", by_family["type"], "t.kind = w.a", key, _MENTION_COLUMNS)
+    _top_rows(source, "_m", by_family["activity"], "t.activity = w.a", key, _MENTION_COLUMNS,
+              "WHERE t.type = 'activity'")
+    _top_rows(source, "_m", by_family["quantity"],
+              "t.kind = w.a AND coalesce(t.unit, '') = w.b AND t.theme IS NOT DISTINCT FROM w.c", key,
+              _MENTION_COLUMNS)
+
+
+#: A section's sort key of the report: document, line, id.
+_SECTION_KEY = "t.doc_id, coalesce(t.line, 0), t.section_id"
+
+
+def _fill_section_blocks(source: Any, ctx: _Context) -> None:
+    _top_rows(source, "_s", ctx._by_group_theme, "t.grp = w.a AND t.theme = w.b", _SECTION_KEY, _SECTION_COLUMNS)
+    _top_rows(source, "_s", {(theme,): block for theme, block in ctx._by_theme.items()}, "t.theme = w.a",
+              _SECTION_KEY, _SECTION_COLUMNS)
+    _top_rows(source, "_s", ctx._by_kind_theme, "t.kind IS NOT DISTINCT FROM w.a AND t.theme = w.b", _SECTION_KEY,
+              _SECTION_COLUMNS)
+
+
+def _fill_text_blocks(source: Any, ctx: _Context) -> None:
+    """Sections containing a block's needle (in its group, or anywhere), read in key order.
+
+    Every needle is found at once, by one Aho-Corasick pass over a batch's
+    lower-cased texts (UTF-8, joined by NUL, which no needle holds); the
+    (section, needle) pairs are then handed to blocks a needle at a time in
+    numpy. Read in key order, a block's first rows are simply the first that
+    match, so Python builds rows only for those.
+    """
+    import ahocorasick_rs
+    import numpy as np
+
+    where: dict[str, list[tuple[str | None, _Block]]] = {}
+    for needle, group, block in ctx._by_text:
+        if "\0" not in needle:
+            where.setdefault(needle, []).append((group, block))
+    if not where:
+        return
+    needles = sorted(where)
+    automaton = ahocorasick_rs.BytesAhoCorasick([n.encode() for n in needles],
+                                                implementation=ahocorasick_rs.Implementation.DFA)
+    query = f"SELECT {', '.join(_SECTION_COLUMNS)} FROM _s t ORDER BY {_SECTION_KEY}, t.seq"
+    for batch in source.batches(query):
+        titles, bodies, groups = batch["title"], batch["body"], batch["grp"]
+        encoded = [f"{titles[i] or ''}\n{bodies[i] or ''}".lower().encode() for i in range(len(titles))]
+        found = automaton.find_matches_as_indexes(b"\0".join(encoded), overlapping=True)
+        if not found:
+            continue
+        starts = np.cumsum([0] + [len(t) + 1 for t in encoded[:-1]])
+        hits = np.asarray(found, dtype=np.int64)
+        # Each (section, needle) once, sorted by needle, then section: a needle's sections in key order.
+        codes = np.unique(hits[:, 0] * len(encoded) + np.searchsorted(starts, hits[:, 1], side="right") - 1)
+        needle_of, row_of = np.divmod(codes, len(encoded))
+        group_ids = {g: k for k, g in enumerate(dict.fromkeys(groups))}
+        group_of = np.array([group_ids[g] for g in groups], dtype=np.int64)
+        bounds = np.flatnonzero(np.r_[True, needle_of[1:] != needle_of[:-1], True])
+        columns = list(batch.items())
+        made: dict[int, dict[str, Any]] = {}
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            rows = row_of[lo:hi]
+            for group, block in where[needles[int(needle_of[lo])]]:
+                chosen = rows if group is None else rows[group_of[rows] == group_ids.get(group, -1)]
+                block.total += len(chosen)
+                for i in chosen[:max(_SECTION_CAP - len(block.rows), 0)].tolist():
+                    block.rows.append(made.setdefault(i, _row_at(columns, i)))
 
 
 def _theme_names(taxonomy: Taxonomy | None, run_info: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, int]]:
