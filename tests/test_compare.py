@@ -723,3 +723,30 @@ def test_exact_jaccard_equals_set_jaccard(texts: list[str], collide: bool) -> No
         if collide:  # every shingle hashes to its last character: the check must catch it
             patch.setattr(compare_module, "_SHINGLE_HASH_BASE", 0)
         assert compare_module._exact_jaccard(candidates, normals) == _jaccard_by_sets(candidates, normals, 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=0, max_value=40), st.floats(min_value=0.0, max_value=0.5), st.integers(0, 10_000),
+       st.booleans())
+def test_betweenness_by_igraph_equals_networkx(n: int, density: float, seed: int, loops: bool) -> None:
+    """Random graphs, disconnected ones and self-loops included: igraph's values are networkx's."""
+    pytest.importorskip("igraph")
+    from reportmine.compare import _betweenness
+
+    graph = nx.gnp_random_graph(n, density, seed=seed)
+    graph = nx.relabel_nodes(graph, {v: f"n{v}" for v in graph})   # string ids, as the comparison's graphs have
+    if loops and n:
+        graph.add_edge("n0", "n0")
+    expected = nx.betweenness_centrality(graph)
+    found = _betweenness(graph)
+    assert found.keys() == expected.keys()
+    assert all(found[v] == pytest.approx(expected[v], abs=1e-12) for v in graph)
+
+
+def test_betweenness_of_the_sample_comparison_graphs(comparison: Comparison) -> None:
+    pytest.importorskip("igraph")
+    from reportmine.compare import _betweenness
+
+    for graph in comparison.graphs.values():
+        expected = nx.betweenness_centrality(graph)
+        assert all(_betweenness(graph)[v] == pytest.approx(expected[v], abs=1e-12) for v in graph)
