@@ -57,15 +57,12 @@ _LEVEL_RE = re.compile(r"(三级甲等|三级乙等|二级甲等|二级乙等|�
 @lru_cache(maxsize=1)
 def _pos_tokenizer():
     """jieba's part-of-speech tagger on a tokenizer of our own (jieba's global one is never touched)."""
-    import jieba
     import jieba.posseg
 
-    from .segmentation import quiet_jieba
+    from .segmentation import plain_jieba, quiet_jieba
 
     with quiet_jieba():  # loaded here, not at the first cut, so that it loads quietly
-        tokenizer = jieba.Tokenizer()
-        tokenizer.initialize()
-        return jieba.posseg.POSTokenizer(tokenizer)
+        return jieba.posseg.POSTokenizer(plain_jieba())  # the process's one copy of jieba's main dictionary
 
 
 @lru_cache(maxsize=8192)
