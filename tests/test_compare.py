@@ -750,3 +750,15 @@ def test_betweenness_of_the_sample_comparison_graphs(comparison: Comparison) -> 
     for graph in comparison.graphs.values():
         expected = nx.betweenness_centrality(graph)
         assert all(_betweenness(graph)[v] == pytest.approx(expected[v], abs=1e-12) for v in graph)
+
+
+def test_betweenness_is_exact_past_the_sample_size_with_igraph() -> None:
+    """A graph of 600 nodes (more than BETWEENNESS_SAMPLE): exact values, not a sampled estimate."""
+    pytest.importorskip("igraph")
+    from reportmine.compare import BETWEENNESS_EXACT, BETWEENNESS_SAMPLE
+
+    graph = nx.relabel_nodes(nx.gnm_random_graph(600, 1500, seed=3), str)
+    assert BETWEENNESS_SAMPLE < graph.number_of_nodes() <= BETWEENNESS_EXACT
+    exact = nx.betweenness_centrality(graph)
+    rows = {r["node"]: r["betweenness"] for r in _records(centrality({"g": graph}))}
+    assert all(rows[v] == pytest.approx(exact[v], abs=1e-6) for v in graph)

@@ -82,8 +82,11 @@ SIMILARITY_ALL_PAIRS = 300
 SIMILAR_GROUPS = 10
 #: Graphs with more nodes get betweenness estimated from this many seeded
 #: source nodes (networkx's ``k``) instead of all of them: exact betweenness is
-#: O(nodes × edges), minutes on the activity graph of a few thousand groups.
+#: O(nodes × edges), minutes in Python on the activity graph of a few thousand groups.
 BETWEENNESS_SAMPLE = 500
+#: With igraph (a dependency) betweenness is exact up to this many nodes: its C
+#: core takes about a second on a graph of this size with ten edges a node.
+BETWEENNESS_EXACT = 5000
 #: Shortest token counted as a term: single characters (的, 和, 年) are function words;
 #: tokens with digits (2016, 20xx) are dates and figures, not vocabulary.
 MIN_TERM_CHARS = 2
@@ -1397,9 +1400,10 @@ def centrality(graphs: dict[str, Any]) -> pd.DataFrame:
     """Long table ``graph, node, kind, degree, weighted_degree, betweenness, eigenvector`` of every graph.
 
     Betweenness is unweighted (edge weights are counts, not distances) and
-    normalised, estimated from :data:`BETWEENNESS_SAMPLE` seeded sources on
-    larger graphs; eigenvector centrality uses the weights and is computed per
-    connected component (see :func:`_eigenvector`).
+    normalised; exact up to :data:`BETWEENNESS_EXACT` nodes (with igraph,
+    else :data:`BETWEENNESS_SAMPLE`), past that estimated from
+    :data:`BETWEENNESS_SAMPLE` seeded sources. Eigenvector centrality uses
+    the weights and is computed per connected component (see :func:`_eigenvector`).
 
     >>> import networkx as nx
     >>> centrality({"g": nx.path_graph(3)})[["node", "degree", "betweenness"]].values.tolist()
@@ -1413,8 +1417,8 @@ def centrality(graphs: dict[str, Any]) -> pd.DataFrame:
         if graph is None or graph.number_of_nodes() == 0:
             continue
         n = graph.number_of_nodes()
-        # Past BETWEENNESS_SAMPLE nodes, estimated from that many sources chosen with a fixed seed.
-        if n > BETWEENNESS_SAMPLE:
+        # Past the exact limit, estimated from BETWEENNESS_SAMPLE sources chosen with a fixed seed.
+        if n > (BETWEENNESS_EXACT if _has_igraph() else BETWEENNESS_SAMPLE):
             between = nx.betweenness_centrality(graph, k=BETWEENNESS_SAMPLE, seed=0)
         else:
             between = _betweenness(graph)
@@ -1428,6 +1432,15 @@ def centrality(graphs: dict[str, Any]) -> pd.DataFrame:
                          "weighted_degree": _round(graph.degree(node, weight="weight")),
                          "betweenness": _round(between[node]), "eigenvector": _round(eigen[node])})
     return _frame("centrality", rows)
+
+
+@lru_cache(maxsize=1)
+def _has_igraph() -> bool:
+    try:
+        import igraph  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _betweenness(graph: Any) -> dict[Any, float]:
