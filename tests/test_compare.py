@@ -727,10 +727,11 @@ def test_exact_jaccard_equals_set_jaccard(texts: list[str], collide: bool) -> No
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(min_value=0, max_value=40), st.floats(min_value=0.0, max_value=0.5), st.integers(0, 10_000),
-       st.booleans())
-def test_betweenness_by_igraph_equals_networkx(n: int, density: float, seed: int, loops: bool) -> None:
-    """Random graphs, disconnected ones and self-loops included: igraph's values are networkx's."""
-    pytest.importorskip("igraph")
+       st.booleans(), st.sampled_from([1, 7, 256]))
+def test_betweenness_in_numpy_equals_networkx(n: int, density: float, seed: int, loops: bool, batch: int) -> None:
+    """Random graphs, disconnected ones and self-loops included, sources in batches of any size:
+    the batched search gives networkx's values."""
+    import reportmine.compare as compare_module
     from reportmine.compare import _betweenness
 
     graph = nx.gnp_random_graph(n, density, seed=seed)
@@ -738,23 +739,26 @@ def test_betweenness_by_igraph_equals_networkx(n: int, density: float, seed: int
     if loops and n:
         graph.add_edge("n0", "n0")
     expected = nx.betweenness_centrality(graph)
-    found = _betweenness(graph)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compare_module, "_BETWEENNESS_BATCH", batch)
+        found = _betweenness(graph)
     assert found.keys() == expected.keys()
     assert all(found[v] == pytest.approx(expected[v], abs=1e-12) for v in graph)
 
 
-def test_betweenness_of_the_sample_comparison_graphs(comparison: Comparison) -> None:
-    pytest.importorskip("igraph")
+def test_betweenness_of_the_sample_comparison_graphs(comparison: Comparison, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reportmine.compare as compare_module
     from reportmine.compare import _betweenness
+
+    monkeypatch.setattr(compare_module, "_BETWEENNESS_BATCH", 3)   # several batches of sources
 
     for graph in comparison.graphs.values():
         expected = nx.betweenness_centrality(graph)
         assert all(_betweenness(graph)[v] == pytest.approx(expected[v], abs=1e-12) for v in graph)
 
 
-def test_betweenness_is_exact_past_the_sample_size_with_igraph() -> None:
+def test_betweenness_is_exact_past_the_sample_size() -> None:
     """A graph of 600 nodes (more than BETWEENNESS_SAMPLE): exact values, not a sampled estimate."""
-    pytest.importorskip("igraph")
     from reportmine.compare import BETWEENNESS_EXACT, BETWEENNESS_SAMPLE
 
     graph = nx.relabel_nodes(nx.gnm_random_graph(600, 1500, seed=3), str)

@@ -84,9 +84,9 @@ SIMILAR_GROUPS = 10
 #: source nodes (networkx's ``k``) instead of all of them: exact betweenness is
 #: O(nodes × edges), minutes in Python on the activity graph of a few thousand groups.
 BETWEENNESS_SAMPLE = 500
-#: With igraph (a dependency) betweenness is exact up to this many nodes: its C
-#: core takes about a second on a graph of this size with ten edges a node.
-BETWEENNESS_EXACT = 5000
+#: Betweenness is exact up to this many nodes (:func:`_betweenness`, in numpy:
+#: under a second at this size with ten edges a node); larger graphs are sampled.
+BETWEENNESS_EXACT = 2000
 #: Shortest token counted as a term: single characters (的, 和, 年) are function words;
 #: tokens with digits (2016, 20xx) are dates and figures, not vocabulary.
 MIN_TERM_CHARS = 2
@@ -1400,9 +1400,8 @@ def centrality(graphs: dict[str, Any]) -> pd.DataFrame:
     """Long table ``graph, node, kind, degree, weighted_degree, betweenness, eigenvector`` of every graph.
 
     Betweenness is unweighted (edge weights are counts, not distances) and
-    normalised; exact up to :data:`BETWEENNESS_EXACT` nodes (with igraph,
-    else :data:`BETWEENNESS_SAMPLE`), past that estimated from
-    :data:`BETWEENNESS_SAMPLE` seeded sources. Eigenvector centrality uses
+    normalised; exact up to :data:`BETWEENNESS_EXACT` nodes, past that
+    estimated by networkx from :data:`BETWEENNESS_SAMPLE` seeded sources. Eigenvector centrality uses
     the weights and is computed per connected component (see :func:`_eigenvector`).
 
     >>> import networkx as nx
@@ -1418,7 +1417,7 @@ def centrality(graphs: dict[str, Any]) -> pd.DataFrame:
             continue
         n = graph.number_of_nodes()
         # Past the exact limit, estimated from BETWEENNESS_SAMPLE sources chosen with a fixed seed.
-        if n > (BETWEENNESS_EXACT if _has_igraph() else BETWEENNESS_SAMPLE):
+        if n > BETWEENNESS_EXACT:
             between = nx.betweenness_centrality(graph, k=BETWEENNESS_SAMPLE, seed=0)
         else:
             between = _betweenness(graph)
@@ -1434,37 +1433,61 @@ def centrality(graphs: dict[str, Any]) -> pd.DataFrame:
     return _frame("centrality", rows)
 
 
-@lru_cache(maxsize=1)
-def _has_igraph() -> bool:
-    try:
-        import igraph  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _betweenness(graph: Any) -> dict[Any, float]:
-    """networkx's normalised, unweighted ``betweenness_centrality``, computed by igraph's C core.
+    """networkx's normalised, unweighted ``betweenness_centrality``, computed a batch of sources at a time.
 
-    The same values (to float rounding; tests compare them) about twenty
-    times faster: networkx's Brandes pass in Python was most of the time of
-    centrality. networkx counts ordered pairs and divides by (n-1)(n-2);
-    igraph counts each unordered pair once. Without igraph, networkx.
+    Brandes' algorithm in matrix form: breadth-first search from
+    :data:`_BETWEENNESS_BATCH` sources at once, each level one product of the
+    sparse adjacency with the frontier's path counts, then the dependencies
+    accumulated level by level back to the sources. The same values as
+    networkx (to float rounding; tests compare them), which runs the search in
+    Python one source at a time and took most of the comparison's graph time.
     """
-    import networkx as nx
+    import numpy as np
+    from scipy import sparse
 
-    try:
-        import igraph
-    except ImportError:
-        return nx.betweenness_centrality(graph)
     nodes = list(graph.nodes)
     n = len(nodes)
     if n < 3:
         return dict.fromkeys(nodes, 0.0)
     index = {node: i for i, node in enumerate(nodes)}
-    shared = igraph.Graph(n=n, edges=[(index[u], index[v]) for u, v in graph.edges() if u != v], directed=False)
-    scale = 2 / ((n - 1) * (n - 2))
-    return {node: value * scale for node, value in zip(nodes, shared.betweenness(directed=False), strict=True)}
+    pairs = np.array([(index[u], index[v]) for u, v in graph.edges() if u != v], dtype=np.int64).reshape(-1, 2)
+    adjacency = sparse.coo_matrix((np.ones(2 * len(pairs)), (np.r_[pairs[:, 0], pairs[:, 1]],
+                                                              np.r_[pairs[:, 1], pairs[:, 0]])), shape=(n, n)).tocsr()
+    adjacency.data[:] = 1.0
+    total = np.zeros(n)
+    for first in range(0, n, _BETWEENNESS_BATCH):
+        sources = np.arange(first, min(first + _BETWEENNESS_BATCH, n))
+        rows = np.arange(len(sources))
+        sigma = np.zeros((n, len(sources)))        # shortest paths from each source (a column) to each node
+        level = np.full((n, len(sources)), -1, dtype=np.int64)
+        sigma[sources, rows] = 1.0
+        level[sources, rows] = 0
+        frontier, depth = sigma.copy(), 0
+        while True:
+            reached = adjacency @ frontier          # paths one step beyond the current level
+            new = (level < 0) & (reached > 0)
+            if not new.any():
+                break
+            depth += 1
+            level[new] = depth
+            sigma[new] = reached[new]
+            frontier = np.where(new, reached, 0.0)
+        delta = np.zeros_like(sigma)
+        for d in range(depth, 0, -1):               # dependencies, from the deepest level back
+            at = level == d
+            coefficient = np.where(at, (1.0 + delta) / np.where(at, sigma, 1.0), 0.0)
+            parents = level == d - 1
+            delta += np.where(parents, sigma * (adjacency @ coefficient), 0.0)
+        delta[sources, rows] = 0.0
+        total += delta.sum(axis=1)
+    # networkx counts ordered pairs (each unordered pair twice) and divides by (n-1)(n-2).
+    scale = 1 / ((n - 1) * (n - 2))
+    return {node: float(value) * scale for node, value in zip(nodes, total, strict=True)}
+
+
+#: Sources searched at once by :func:`_betweenness`: its matrices are nodes × this (8 bytes a cell).
+_BETWEENNESS_BATCH = 256
 
 
 # --- Export ---------------------------------------------------------------------------
