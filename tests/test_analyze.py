@@ -294,3 +294,17 @@ def test_every_file_failing_still_writes_a_run(tmp_path: Path, _extract_stage) -
     assert analysis.comparison.theme_profiles.empty and analysis.comparison.near_duplicates.empty
     analysis.write(tmp_path / "out")
     assert (tmp_path / "out" / "report.html").is_file() and (tmp_path / "out" / "reportmine.duckdb").is_file()
+
+
+def test_run_info_names_the_processes_used(tmp_path) -> None:
+    """--jobs 0 (the default: all cores) is recorded as the number of processes it meant."""
+    import json
+    import os
+
+    from typer.testing import CliRunner
+
+    from reportmine.cli import app
+
+    result = CliRunner().invoke(app, ["analyze", "-o", str(tmp_path), "--no-progress"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((tmp_path / "run.json").read_text("utf-8"))["run_info"]["jobs"] == (os.cpu_count() or 1)

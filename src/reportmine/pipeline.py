@@ -715,7 +715,7 @@ def analyze(
         "inputs": [str(p) for p in paths],
         "manifest": str(meta) if meta else None,
         "taxonomy": str(taxonomy) if taxonomy else "shipped",
-        "jobs": jobs,
+        "jobs": jobs if jobs > 0 else os.cpu_count() or 1,   # 0 means all cores: say how many
         "engine": engine,
         "scheduler": scheduler,
     }
