@@ -388,7 +388,14 @@ def _tabulate_partition(
     from .compare import write_features
 
     # The comparison's passes over this partition's text, done here in parallel rather than after the run.
-    write_features(tables["sections"], part.parts_dir, part.index, _taxonomy(part.options.taxonomy).keywords())
+    # A taxonomy this worker cannot read has already failed every file by name; the comparison then makes
+    # the passes itself (it uses the parts only when every partition wrote them).
+    try:
+        keywords = _taxonomy(part.options.taxonomy).keywords()
+    except ReportmineError:
+        keywords = None
+    if keywords is not None:
+        write_features(tables["sections"], part.parts_dir, part.index, keywords)
     return _PartitionDone(part.index, tuple(_manifest_row(r) for r in results), len(tables["documents"]),
                           len(tables["sections"]), len(tables["mentions"]))
 
@@ -694,12 +701,13 @@ def analyze(
     manifest = Manifest.load(meta) if meta else None
     files = list(iter_input_paths(paths))
     options = RunOptions(taxonomy=str(taxonomy) if taxonomy else None)
-    temporary = out is None
-    folder = Path(tempfile.mkdtemp(prefix="reportmine-")) if temporary else Path(out)
     from .themes import load_taxonomy
 
-    # The run's own taxonomy: its keywords are the keyword graph's vocabulary.
+    # The run's own taxonomy (a bad file stops the run here, before any work): its keywords are the
+    # keyword graph's vocabulary.
     keywords = load_taxonomy(options.taxonomy).keywords()
+    temporary = out is None
+    folder = Path(tempfile.mkdtemp(prefix="reportmine-")) if temporary else Path(out)
     try:
         summary, staging = _stream_parts(files, folder, options=options, manifest=manifest, jobs=jobs,
                                          engine=engine, scheduler=scheduler, on_result=on_result, cache_dir=cache_dir)
