@@ -409,11 +409,16 @@ def test_html_in_gb18030(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"<html><head><script>var a = 1;</script></head><body><img src='a.png'></body></html>", "no main text"),
+        (b"<html><head><script>var a = 1;</script></head><body><img src='a.png'></body></html>",
+         r"no main text found in the HTML page \(markup only\?\)"),
+        (("<html><body>" + "<div>" * 300 + "<p>一、加强管理。</p>" + "</div>" * 300 + "</body></html>").encode(),
+         "its elements nest 303 deep, past the HTML parser's limit of 255"),
+        (("<html><body><p>" + "一、加强医院感染管理工作。" * 1_700_000 + "</p></body></html>").encode(),
+         "the page has 22,100,033 characters, more than the 20,000,000 trafilatura reads"),
         (b"", "empty file"),
         (b"\x00\x01\x02\x03" * 64, "binary data"),
     ],
-    ids=["markup-only", "empty", "binary"],
+    ids=["markup-only", "too-deep", "too-large", "empty", "binary"],
 )
 def test_unreadable_html_raises_input_error(tmp_path: Path, data: bytes, reason: str) -> None:
     path = tmp_path / "bad.html"

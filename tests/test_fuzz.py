@@ -210,6 +210,8 @@ def test_nasty_files_through_analyze(tmp_path: Path) -> None:
         if row["status"] == "failed":
             assert row["path"] in row["error"]
     assert out["sections"]["markers_100000.txt"] == 100_000
+    if rows["nested_divs.html"]["status"] == "failed":  # the error names the cause, not just "no text"
+        assert "nest 10,003 deep, past the HTML parser's limit" in rows["nested_divs.html"]["error"]
     assert "nested_brackets.txt" not in out["sections"]
     assert out["sections"]["good.docx"] == out["sections"]["good.txt"] == 10
 
