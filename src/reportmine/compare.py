@@ -885,7 +885,9 @@ def write_features(sections: pd.DataFrame, parts_dir: str | os.PathLike[str], in
     signatures = np.full((len(order), _HASHES), _EMPTY, dtype=np.uint64)
     chars = np.zeros(len(order), dtype=np.int64)
     rows = [position[doc_ids[k]] for k in usable]
-    normals = [_normalised(_joined(titles[k], bodies[k])) for k in usable]
+    # Both passes start with NFKC: done once here, it is a quick check (no work) in each of them.
+    texts = [unicodedata.normalize("NFKC", _joined(titles[k], bodies[k])) for k in range(len(ids))]
+    normals = [_normalised(texts[k]) for k in usable]
     if usable:
         np.add.at(chars, np.asarray(rows, dtype=np.int64), [len(n) for n in normals])
         _minhash_into(signatures, rows, normals)
@@ -898,7 +900,7 @@ def write_features(sections: pd.DataFrame, parts_dir: str | os.PathLike[str], in
     if vocabulary:
         automaton = _automaton(tuple(vocabulary))
         for k in range(len(ids)):
-            found = automaton.find_matches_as_strings(normalize(_joined(titles[k], bodies[k])))
+            found = automaton.find_matches_as_strings(normalize(texts[k]))
             for word, n in Counter(found).items():
                 word_rows["section_id"].append(ids[k])
                 word_rows["row"].append(k)
