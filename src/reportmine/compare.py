@@ -245,7 +245,7 @@ class _Source:
     a temporary folder removed by :meth:`close`.
     """
 
-    def __init__(self, tables: Mapping[str, Any]) -> None:
+    def __init__(self, tables: Mapping[str, Any], *, features: bool = False) -> None:
         import duckdb
 
         self._spill = tempfile.mkdtemp(prefix="reportmine-compare-")
@@ -255,7 +255,8 @@ class _Source:
         self.con.execute("SET preserve_insertion_order = true")  # text passes read in table order
         for name, columns in _INPUTS.items():
             self._view(tables, name, columns)
-        self.features = _stored_features(tables)
+        # The workers' precomputed passes (features_signatures, features_words), for compare only.
+        self.features = _stored_features(tables) if features else None
         if self.features is not None:
             for kind in ("signatures", "words"):
                 files = ", ".join(f"'{_quote(str(p))}'" for p in getattr(self.features, kind))
@@ -483,7 +484,7 @@ def compare(
     docs = {}
     for d in doc_list:
         docs.setdefault(d.doc_id, d)
-    source = _Source(tables)
+    source = _Source(tables, features=True)
     try:
         _register_documents(source, doc_list)
         pairs = _find_near_duplicates(source, doc_list)
