@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
+from conftest import need
 from reportmine import report
 from reportmine.compare import Comparison
 from reportmine.report import render_report, write_report
@@ -366,10 +366,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 def test_report_opens_in_chromium(tmp_path: Path, page: str) -> None:
     chromium = _chromium()
-    if chromium is None:
-        # CI sets this so that a missing browser fails the run instead of skipping the test.
-        assert not os.environ.get("REPORTMINE_REQUIRE_BROWSER"), "chromium is required but not on PATH"
-        pytest.skip("no chromium binary on PATH (Debian: apt-get install chromium fonts-noto-cjk)")
+    # Skips without a browser, except in CI (REPORTMINE_REQUIRE_BROWSER), where it fails.
+    need("a chromium binary on PATH", chromium is not None, "Debian: apt-get install chromium fonts-noto-cjk")
+    assert chromium is not None
     path = write_report(page, tmp_path / "out")
     url = path.resolve().as_uri()
     ARTIFACTS.mkdir(exist_ok=True)

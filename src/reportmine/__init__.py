@@ -44,6 +44,8 @@ _EXPORTS = {
     "analyze": "pipeline",
     "process_file": "pipeline",
     "run_files": "pipeline",
+    "find_cjk_font": "plotting",
+    "use_cjk_font": "plotting",
     "iter_input_paths": "reading",
     "read_file": "reading",
     "read_text": "reading",
@@ -96,6 +98,7 @@ __all__ = [
     "cohen_kappa",
     "extract",
     "extract_parsed",
+    "find_cjk_font",
     "iter_input_paths",
     "load_tables",
     "load_taxonomy",
@@ -111,6 +114,7 @@ __all__ = [
     "score_structure",
     "score_themes",
     "theme_agreement",
+    "use_cjk_font",
     "write_tables",
 ]
 
