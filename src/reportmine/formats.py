@@ -7,7 +7,9 @@ a :class:`~reportmine.model.SourceText`. For these formats that rendered text
 not into the XML or HTML the file holds.
 
 * ``.docx`` (python-docx): one line per paragraph, one per table row (cells
-  joined by tabs), in body order. Word's automatic numbering is rendered into
+  joined by tabs), in body order. A table nested in a cell (to any depth)
+  ends its row's line; its rows follow as lines of their own, then the rest
+  of the row. Word's automatic numbering is rendered into
   the line as Word displays it (``lvlText`` with each level's ``numFmt``:
   ``chineseCounting`` gives ``一、``, ``decimal`` in ``（%1）`` gives ``（1）``
   …), since the text alone lacks it. Heading styles (``Heading 1``,
@@ -422,19 +424,57 @@ def _first_line_indent(ppr: Any, styles: dict[str, _Style], style_id: str | None
 
 
 def _table_lines(tbl: Any, parent: Any) -> Iterator[str]:
+    """One line per row, its cells joined by tabs (a cell's paragraphs by spaces).
+
+    A table nested in a cell is kept in document order: the row's line ends
+    before it, the nested table's rows follow as lines of their own (rendered
+    the same way, to any depth), and the rest of the row goes on a new line.
+    """
     from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     for row in Table(tbl, parent).rows:
-        cells = []
+        done: list[str] = []   # cells of the line being built
         last = None
         for cell in row.cells:
             if cell._tc is last:
                 continue  # a merged cell repeats across the columns it spans
             last = cell._tc
-            cells.append(" ".join(cell.text.split("\n")).strip())
-        line = "\t".join(cells)
+            # Rows below the first of a vertically merged cell repeat its text, not its nested tables.
+            own = cell._tc.getparent() is row._tr
+            texts: list[str] = []  # the cell's paragraphs since its last nested table
+            for kind, element in _cell_content(cell._tc):
+                if kind == "p":
+                    texts.append(Paragraph(element, cell).text)
+                elif own:
+                    done.append(_cell_text(texts))
+                    texts = []
+                    line = "\t".join(done)
+                    if line.strip():
+                        yield line
+                    done = []
+                    yield from _table_lines(element, cell)
+            done.append(_cell_text(texts))
+        line = "\t".join(done)
         if line.strip():
             yield line
+
+
+def _cell_text(paragraphs: list[str]) -> str:
+    return " ".join("\n".join(paragraphs).split("\n")).strip()
+
+
+def _cell_content(container: Any) -> Iterator[tuple[str, Any]]:
+    """("p", paragraph) and ("tbl", table) elements of a cell in document order (content controls opened)."""
+    for child in container.iterchildren():
+        if child.tag == _W + "p":
+            yield "p", child
+        elif child.tag == _W + "tbl":
+            yield "tbl", child
+        elif child.tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from _cell_content(content)
 
 
 def _body_blocks(container: Any, parent: Any, styles: dict[str, _Style]) -> Iterator[_Block]:
