@@ -214,7 +214,8 @@ def apply_manifest(meta: DocumentMeta, row: dict[str, str]) -> DocumentMeta:
 class Manifest:
     """A user's table of file (and document) -> hospital, region, level, year, extras.
 
-    Rows match a file by its path as given or its file name; a row with a
+    Rows match a file by its path as given, its key (the tables' ``file``
+    column: its path below the folder named) or its file name; a row with a
     ``document`` index applies to that document only and wins over the file's row.
     """
 
@@ -242,12 +243,12 @@ class Manifest:
                 raise InputError(str(path), f"line {number}: document {doc!r} is not a document index")
         return cls(rows)
 
-    def row_for(self, path: str, doc_index: int) -> dict[str, str] | None:
-        name = PurePath(path).name
+    def row_for(self, path: str, doc_index: int, key: str | None = None) -> dict[str, str] | None:
+        # key: the file's key in its run (the tables' file column), e.g. hospitalA/2016.txt.
+        names = (path, PurePath(path).name, key)
         file_row = doc_row = None
         for row in self.rows:
-            key = row.get("file", "").strip()
-            if key not in (path, name):
+            if row.get("file", "").strip() not in names:
                 continue
             doc = row.get("document", "").strip()
             if doc == "":
