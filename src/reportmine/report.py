@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .safetext import visible
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -152,13 +154,16 @@ def render_report(
            ("duplicates", "Near-duplicate documents"), ("networks", "Networks"),
            ("appendix", "Appendix: sections"), ("documents", "Appendix: documents")]
     nav = '<nav class="toc">' + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in toc) + "</nav>"
-    return (
+    page = (
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
         f"<h1>{_e(title)}</h1>\n{nav}\n" + "\n".join(parts) + "\n</main>\n</body>\n</html>\n"
     )
+    # Text reaches the page through _e; this pass makes sure nothing else can bring a character the
+    # HTML parser (or an XML reader of the inline SVG) rejects, or a lone surrogate UTF-8 cannot encode.
+    return visible(page)
 
 
 def write_report(html_text: str, out_dir: str | os.PathLike[str]) -> Path:
@@ -177,7 +182,7 @@ def write_report(html_text: str, out_dir: str | os.PathLike[str]) -> Path:
     target = out / "report.html"
     tmp = _atomic_path(target)
     try:
-        tmp.write_bytes(html_text.encode("utf-8"))
+        tmp.write_bytes(visible(html_text).encode("utf-8"))  # a page built elsewhere may hold lone surrogates
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -189,8 +194,12 @@ def write_report(html_text: str, out_dir: str | os.PathLike[str]) -> Path:
 
 
 def _e(value: Any) -> str:
-    """Escaped text for element content and quoted attributes alike."""
-    return "" if value is None else html.escape(str(value), quote=True)
+    """Escaped text for element content and quoted attributes alike.
+
+    Characters HTML and SVG cannot hold (control characters, lone surrogates,
+    noncharacters) become visible ``\\uXXXX`` escapes (:func:`reportmine.safetext.visible`).
+    """
+    return "" if value is None else html.escape(visible(str(value)), quote=True)
 
 
 def _nothing(what: str) -> str:
@@ -253,6 +262,7 @@ def _width(text: str, size: float = _FONT) -> float:
 
 
 def _cut(text: str, limit: float = _LABEL_MAX, size: float = _FONT) -> str:
+    text = visible(text)  # measured as shown: an escaped control character is six characters wide
     if len(text) * size <= limit or _width(text, size) <= limit:  # the first test: no character is wider than size
         return text
     # One running sum: re-measuring every prefix made long labels quadratic.
