@@ -867,17 +867,16 @@ class _Extractor:
 def _resolve(cands: list[_Cand]) -> list[_Cand]:
     """Keep the best of overlapping candidates: higher rank, then longer, then earlier."""
     cands.sort(key=lambda c: (-_RANK[c.type], -(c.end - c.start), c.start))
-    taken: list[tuple[int, int]] = []
-    import bisect
-
+    # One byte per character, set where a chosen candidate lies: a clash is a set byte in the span.
+    # (A sorted list of taken spans with insort moved half the list per mention: quadratic; extracting the
+    # 1.2 million mentions of a 20 MB one-line file took 49 s, now 16 s.) Linear in the candidates' lengths.
+    taken = bytearray(max((c.end for c in cands), default=0))
     chosen = []
     for c in cands:
         if c.end <= c.start:
             continue
-        i = bisect.bisect_left(taken, (c.start, c.start))
-        clash = (i > 0 and taken[i - 1][1] > c.start) or (i < len(taken) and taken[i][0] < c.end)
-        if not clash:
-            bisect.insort(taken, (c.start, c.end))
+        if taken.find(1, c.start, c.end) < 0:
+            taken[c.start:c.end] = b"\x01" * (c.end - c.start)
             chosen.append(c)
     chosen.sort(key=lambda c: (c.start, c.end))
     return chosen
@@ -984,8 +983,8 @@ def extract_parsed(parsed: ParsedFile) -> list[Mention]:
     documents = parsed.documents
     # Match on the Simplified view of Traditional text (same offsets); the mention's
     # text is still sliced from the original, its name and unit come normalised.
-    extractor = _Extractor(source.match_text)
-    cands = extractor.run()  # in text order, none overlapping
+    # In text order, none overlapping; the extractor (and its copy of the text) is freed at once.
+    cands = _Extractor(source.match_text).run()
     line_starts, text, path = source.line_starts, source.text, source.path
     doc_starts = [d.start_line for d in documents]
     section_lines: dict[int, list[int]] = {}
@@ -994,9 +993,15 @@ def extract_parsed(parsed: ParsedFile) -> list[Mention]:
     line = 1
     last_place: tuple[int | None, int] = (None, 0)
     outline = section_line = None
-    for c in cands:
+    # A long file holds hundreds of thousands of mentions: each keeps only what is its own (about 500 bytes).
+    # Its line number and unit are objects shared with the mentions before it, each candidate is dropped
+    # once made into a mention (so the two lists never both stand whole).
+    units: dict[str, str] = {}
+    for k, c in enumerate(cands):
+        cands[k] = None  # type: ignore[call-overload]
         # Candidates come in text order: each line search starts where the last one ended.
-        line = bisect.bisect_right(line_starts, c.start, line - 1)
+        found = bisect.bisect_right(line_starts, c.start, line - 1)
+        line = line if found == line else found
         if roles and line - 1 < len(roles) and roles[line - 1] in ("noise", "blank"):
             continue
         i = bisect.bisect_right(doc_starts, line) - 1
@@ -1025,8 +1030,11 @@ def extract_parsed(parsed: ParsedFile) -> list[Mention]:
         line_start = line_starts[line - 1]
         fields = c.fields
         if "_offset" in fields:
-            fields = {k: v for k, v in fields.items() if k[0] != "_"}
+            fields = {key: v for key, v in fields.items() if key[0] != "_"}
+        if fields.get("unit") is not None:
+            fields["unit"] = units.setdefault(fields["unit"], fields["unit"])
         out.append(Mention(type=c.type, text=text[c.start:c.end], start=c.start, end=c.end,  # type: ignore[arg-type]
-                           line=line, col_start=c.start - line_start, col_end=c.end - line_start, path=path,
+                           line=line, col_start=c.start - line_start if line_start else c.start,
+                           col_end=c.end - line_start if line_start else c.end, path=path,
                            doc_index=doc_index, section_outline=outline, section_line=section_line, **fields))
     return out

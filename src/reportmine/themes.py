@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -342,9 +343,11 @@ class _Matcher:
         tokens is also a substring of those characters: one Aho-Corasick pass
         over them finds every place a term could be. Only the blocks around
         those places are cut (a block is cut the same alone as inside the
-        whole text), and a barrier token between the pieces keeps :meth:`find`
-        from joining tokens the text kept apart. The result is exact (tests
-        compare it with the full cut); short texts (headings) are cached.
+        whole text), and each piece's tokens are matched on their own, so
+        :meth:`find` never joins tokens the text kept apart. The result is
+        exact (tests compare it with the full cut); short texts (headings) are
+        cached. A long text is matched a chunk of letters at a time
+        (:data:`_LETTERS_CHUNK`), in memory that does not grow with it.
         """
         if not text:
             return [0.0] * len(self.ids)
@@ -363,47 +366,66 @@ class _Matcher:
             import ahocorasick_rs
 
             self._automaton = ahocorasick_rs.AhoCorasick(list(self.terms))
-        found = self._automaton.find_matches_as_indexes(letters, overlapping=True)
-        if not found:
-            return [0.0] * len(self.ids)
-        # Where each run of word characters starts in ``letters`` and in ``normal``.
-        word_runs = [m.span() for m in _WORD_RUN.finditer(normal)]
-        letter_starts = []
+        out = [0.0] * len(self.ids)
+        # Where each run of word characters starts in ``normal`` and in ``letters``, and the blocks: flat
+        # arrays, the matches and spans a chunk of letters at a time. As lists of tuples, all at once, they
+        # took 80 bytes per character of a long text (1.3 GB for one 50 MB section-less report).
+        run_starts, letter_starts = array("q"), array("q")
         filled = 0
-        for start, end in word_runs:
+        for m in _WORD_RUN.finditer(normal):
+            start, end = m.span()
+            run_starts.append(start)
             letter_starts.append(filled)
             filled += end - start
-        blocks = [m.span() for m in BLOCK_RUN.finditer(normal)]
-        block_starts = [start for start, _ in blocks]
+        block_starts, block_ends = array("q"), array("q")
+        for m in BLOCK_RUN.finditer(normal):
+            block_starts.append(m.start())
+            block_ends.append(m.end())
 
         def in_normal(offset: int) -> int:
             run = bisect_right(letter_starts, offset) - 1
-            return word_runs[run][0] + offset - letter_starts[run]
+            return run_starts[run] + offset - letter_starts[run]
 
-        def block_of(position: int) -> tuple[int, int]:
-            return blocks[bisect_right(block_starts, position) - 1]  # every word character is in a block
+        def block_of(position: int) -> int:
+            return bisect_right(block_starts, position) - 1  # every word character is in a block
 
-        spans = sorted((block_of(in_normal(start))[0], block_of(in_normal(end - 1))[1]) for _, start, end in found)
-        tokens: list[str] = []
-        current_start, current_end = spans[0]
-        for start, end in spans[1:]:
-            if start <= current_end:
-                current_end = max(current_end, end)
-                continue
-            tokens.extend(self.segmenter.cut_normal(normal[current_start:current_end]))
-            tokens.append(_BARRIER)
-            current_start, current_end = start, end
-        tokens.extend(self.segmenter.cut_normal(normal[current_start:current_end]))
-        return self.hits(tokens)
+        # Spans come in order of their matches' starts, chunk after chunk, and a span's start never falls
+        # as a match's start rises: sorting each chunk's spans sorts them all (ties merge alike in any
+        # order). A merged span is cut when the next one cannot join it, and its terms counted at once, in
+        # text order: as find() over all the cuts' tokens with a barrier between them, which it never crosses.
+        current: list[int] = []
+        overlap = self.max_len - 1  # a match starting in a chunk ends within this many letters past it
+        for first in range(0, len(letters), _LETTERS_CHUNK):
+            piece = letters[first:first + _LETTERS_CHUNK + overlap]
+            found = [(first + start, first + end) for _, start, end in
+                     self._automaton.find_matches_as_indexes(piece, overlapping=True) if start < _LETTERS_CHUNK]
+            spans = sorted((block_starts[block_of(in_normal(start))], block_ends[block_of(in_normal(end - 1))])
+                           for start, end in found)
+            for start, end in spans:
+                if current and start <= current[1]:
+                    current[1] = max(current[1], end)
+                    continue
+                if current:
+                    self._hits_into(out, self.segmenter.cut_normal(normal[current[0]:current[1]]))
+                current = [start, end]
+        if current:
+            self._hits_into(out, self.segmenter.cut_normal(normal[current[0]:current[1]]))
+        return out
+
+    def _hits_into(self, out: list[float], tokens: Sequence[str]) -> None:
+        """:meth:`hits`, added into ``out`` term by term."""
+        for term in self.find(tokens):
+            theme, weight = self.terms[term]
+            out[theme] += weight
 
 
 _WORD_CHARS = re.compile(r"[0-9a-z\u3400-\u9fff]+")  # the characters a kept token is made of
 _WORD_RUN = _WORD_CHARS
 _NON_WORD_CHARS = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
-# Joined to nothing: no term starts with it, so find() never matches across it.
-_BARRIER = "\x00"
 _HITS_CACHE = 4096
 _HITS_CACHE_MAX_CHARS = 100
+# Letters of a long text matched at a time by Matcher.text_hits.
+_LETTERS_CHUNK = 1 << 18
 
 
 def _matcher(taxonomy: Taxonomy, tokenizer: str | None = None) -> _Matcher:
@@ -604,11 +626,13 @@ class ClassifiedFile:
 # --- Classification --------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Scored:
-    own: list[float]                      # title × TITLE_WEIGHT + body
+    # One per section of a document, all alive at once (160,000 in one 50 MB report): C doubles, 8 bytes
+    # a theme, where a list of floats takes 32.
+    own: array[float]                     # title × TITLE_WEIGHT + body
     tokens: tuple[str, ...]               # title and body tokens, kept for the model only
-    subtree: list[float] = field(default_factory=list)
+    subtree: array[float] = field(default_factory=lambda: array("d"))
 
 
 def _section_tokens(matcher: _Matcher, section: Section) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -691,18 +715,18 @@ def _classify_document(doc: Document, matcher: _Matcher, model: _Model | None) -
         if model is None:  # keyword evidence only: cut just the clauses that hold a term
             _add(own, matcher.text_hits(section.title), TITLE_WEIGHT)
             _add(own, matcher.text_hits(section.body))
-            scored.append(_Scored(own, ()))
+            scored.append(_Scored(array("d", own), ()))
             continue
         # Each heading and body is cut once; the tokens serve the keyword
         # evidence here and the model's subtree token lists below.
         title, body = _section_tokens(matcher, section)
         _add(own, matcher.hits(title), TITLE_WEIGHT)
         _add(own, matcher.hits(body))
-        scored.append(_Scored(own, title + body))
+        scored.append(_Scored(array("d", own), title + body))
     # Subtree evidence, children before parents (sections are in line order):
     # each section adds its children's finished sums once, so the work is linear.
     for i in range(len(sections) - 1, -1, -1):
-        total = list(scored[i].own)
+        total = array("d", scored[i].own)
         for c in sections[i].children:
             _add(total, scored[c].subtree, CHILD_WEIGHT)
         scored[i].subtree = total
@@ -744,7 +768,7 @@ def _classify_document(doc: Document, matcher: _Matcher, model: _Model | None) -
         probs = model.predict([doc_title * 3 + all_tokens, *subtree_tokens], n)
     doc_prior = _mix(_normalized(doc_evidence), probs[0] if probs else None)
 
-    finals: list[list[float]] = [[] for _ in sections]
+    finals: list[Sequence[float]] = [() for _ in sections]
     results: list[SectionThemes] = []
     for i, section in enumerate(sections):
         prior = doc_prior if section.parent is None else finals[section.parent]
@@ -752,7 +776,7 @@ def _classify_document(doc: Document, matcher: _Matcher, model: _Model | None) -
         total = sum(evidence)
         smoothed = [(e + PRIOR_STRENGTH * p) / (total + PRIOR_STRENGTH) for e, p in zip(evidence, prior, strict=True)]
         final = _mix(smoothed, probs[i + 1] if probs else None) if total > 0 else list(prior)
-        finals[i] = final
+        finals[i] = array("d", final)
         results.append(SectionThemes(section.line, i, _top(final, ids), "text" if total > 0 else "context"))
 
     # Dominant themes by share of text: each section's own text weighs its distribution.
