@@ -81,6 +81,6 @@ def test_a_clear_error_without_dask_installed(corpus: list[Path], tmp_path: Path
 
 def test_a_scheduler_needs_the_dask_engine(corpus: list[Path], tmp_path: Path) -> None:
     with pytest.raises(ReportmineError, match="engine 'dask'"):
-        tabulate(corpus, tmp_path, scheduler="tcp://127.0.0.1:8786")
+        tabulate(corpus, tmp_path / "out", scheduler="tcp://127.0.0.1:8786")
     with pytest.raises(ReportmineError, match="unknown engine"):
-        tabulate(corpus, tmp_path, engine="spark")
+        tabulate(corpus, tmp_path / "out", engine="spark")

@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reportmine
+from _outputs import leftovers, published_files
 from reportmine import pipeline
+from reportmine.outputs import current_run
 from reportmine.pipeline import RunOptions, process_file, run_files, tabulate
 from reportmine.tables import SCHEMAS, build_tables, load_tables, write_tables
 
@@ -118,10 +120,11 @@ PARTITION = 40_000  # bytes: cuts the 165 kB sample corpus into several partitio
 def table_files(out: Path) -> dict[str, bytes]:
     """Every published table file of an output folder (flat Parquet/CSV and the parts), by relative path.
 
-    Hidden names (``.cache``, a run's staging folder, temporary files) are not tables.
+    Read from the run the folder shows (its entries link there); hidden names are not tables.
     """
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.suffix in (".parquet", ".csv") and not any(x.startswith(".") for x in p.relative_to(out).parts)}
+    run = current_run(out) or out
+    return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
+            if p.suffix in (".parquet", ".csv") and not any(x.startswith(".") for x in p.relative_to(run).parts)}
 
 
 def test_streamed_tables_are_byte_identical_for_any_jobs(mixed_corpus: list[Path], tmp_path: Path) -> None:
@@ -132,7 +135,7 @@ def test_streamed_tables_are_byte_identical_for_any_jobs(mixed_corpus: list[Path
     files = table_files(tmp_path / "one")
     assert files == table_files(tmp_path / "two")
     assert {f"tables/{name}/part-{i:05d}.parquet" for name in SCHEMAS for i in range(one["partitions"])} <= set(files)
-    assert not [p for p in (tmp_path / "one").iterdir() if p.name.startswith(".")], "staging or temporary files left"
+    assert not leftovers(tmp_path / "one"), "staging or temporary files left"
 
 
 def test_streamed_tables_are_the_tables_built_in_memory(mixed_corpus: list[Path], tmp_path: Path) -> None:
@@ -203,7 +206,7 @@ def test_a_killed_run_leaves_whole_tables_and_resume_finishes_it(tmp_path: Path,
     folder.mkdir()
     for i in range(12):  # distinct bytes, so each file has its own cache entry
         (folder / f"r{i:02d}.txt").write_bytes(sample[i % len(sample)].read_bytes() + f"\n附件{i}\n".encode())
-    out, cache = tmp_path / "out", tmp_path / "out" / ".cache"
+    out, cache = tmp_path / "out", tmp_path / "out" / ".reportmine" / "cache"
     args = ["analyze", str(folder), "--jobs", "1", "--no-progress"]
     assert CliRunner().invoke(app, [*args[:1], str(folder / "r00.txt"), *args[2:], "-o", str(out)]).exit_code == 0
     before = table_files(out)  # a previous complete run
@@ -226,7 +229,7 @@ def test_a_killed_run_leaves_whole_tables_and_resume_finishes_it(tmp_path: Path,
     assert len(calls) == 12 - done
     assert CliRunner().invoke(app, [*args, "-o", str(tmp_path / "fresh")]).exit_code == 0
     assert table_files(out) == table_files(tmp_path / "fresh")
-    assert not [p for p in out.iterdir() if p.name.startswith(".")], "cache, staging or temporary files left"
+    assert not leftovers(out), "cache, staging or temporary files left"
 
 
 def test_an_interrupted_join_of_csv_parts_keeps_the_previous_table(tmp_path: Path,
@@ -251,11 +254,11 @@ def test_an_interrupted_join_of_csv_parts_keeps_the_previous_table(tmp_path: Pat
         tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
     assert len(calls) == 2
     assert table_files(tmp_path) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".tables.partial"]
+    assert not leftovers(tmp_path), "the interrupted run's files stayed"
     monkeypatch.undo()
     tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
-    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
-    assert not list((tmp_path / "tables").rglob("*.csv")), "CSV parts are joined, not published"
+    assert not leftovers(tmp_path)
+    assert not list(current_run(tmp_path).joinpath("tables").rglob("*.csv")), "CSV parts are joined, not published"
 
 
 def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -275,11 +278,14 @@ def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, mon
     with pytest.raises(KeyboardInterrupt):
         tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
     assert table_files(tmp_path) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".tables.partial"]
+    assert not leftovers(tmp_path), "the interrupted run's files stayed"
     monkeypatch.undo()
-    (tmp_path / ".sections.parquet.x1y2").write_bytes(b"PAR1")  # what a SIGKILL mid-write leaves
+    killed = tmp_path / ".reportmine" / "runs" / "killed-run"  # what a SIGKILL mid-run leaves
+    killed.mkdir()
+    (killed / ".sections.parquet.x1y2").write_bytes(b"PAR1")
+    (tmp_path / ".sections.parquet.x1y2").write_bytes(b"not ours")  # a user's file that looks like a temporary
     tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert leftovers(tmp_path) == [".sections.parquet.x1y2"], "the killed run's files stay, or the user's went"
 
 
 def test_analyze_writes_the_same_bytes_with_the_tail_overlapped(tmp_path: Path) -> None:
@@ -297,13 +303,12 @@ def test_analyze_writes_the_same_bytes_with_the_tail_overlapped(tmp_path: Path) 
         assert result.exit_code == 0, result.stderr
     outputs = {}
     for jobs in ("1", "2"):
-        out = tmp_path / jobs
-        outputs[jobs] = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-                         if p.is_file() and p.suffix in (".csv", ".parquet", ".gexf", ".graphml", ".html")}
+        outputs[jobs] = {name: data for name, data in published_files(tmp_path / jobs).items()
+                         if Path(name).suffix in (".csv", ".parquet", ".gexf", ".graphml", ".html")}
     # The report names the run's settings: --jobs is the one difference.
     for jobs in ("1", "2"):
         outputs[jobs]["report.html"] = outputs[jobs]["report.html"].replace(
             f"<tr><td>jobs</td><td>{jobs}</td></tr>".encode(), b"<tr><td>jobs</td><td>N</td></tr>", 1)
     assert outputs["1"] == outputs["2"]
     assert {"comparison/near_duplicates.csv", "graphs/keyword_cooccurrence.gexf", "report.html"} <= set(outputs["2"])
-    assert not [p for p in (tmp_path / "2").rglob("*") if p.name.startswith(".")]
+    assert not leftovers(tmp_path / "2")

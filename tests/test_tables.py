@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import reportmine
+from _outputs import leftovers
 from reportmine.pipeline import RunOptions, run_files
 from reportmine.tables import SCHEMAS, build_tables, write_tables
 
@@ -62,7 +63,7 @@ def test_written_files_round_trip_and_are_deterministic(tables: dict[str, pd.Dat
             assert a == (tmp_path / "b" / f"{name}.{suffix}").read_bytes(), (name, suffix)
         back = pd.read_parquet(tmp_path / "a" / f"{name}.parquet")
         pd.testing.assert_frame_equal(back, tables[name], check_dtype=False)
-    assert not list((tmp_path / "a").glob(".*")), "temporary files left behind"
+    assert not leftovers(tmp_path / "a"), "temporary files left behind"
     with duckdb.connect(str(tmp_path / "a" / "reportmine.duckdb"), read_only=True) as con:
         counts = dict(con.execute("SELECT kind, count(*) FROM documents GROUP BY kind").fetchall())
         assert counts == tables["documents"].kind.value_counts().to_dict()

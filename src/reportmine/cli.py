@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from .reading import InputFile
 
 app = typer.Typer(
     name="reportmine",
@@ -28,9 +31,12 @@ app = typer.Typer(
 
 EXIT_OK, EXIT_FILE_FAILED, EXIT_USAGE = 0, 1, 2
 
+# readable=False: typer (click) would otherwise refuse the whole command for one unreadable path, a usage
+# error; it is one failed file instead, and the others are processed.
 PathsArgument = Annotated[
     list[Path] | None,
-    typer.Argument(help="Report files or folders. Default: the bundled sample corpus.", show_default=False),
+    typer.Argument(help="Report files or folders. Default: the bundled sample corpus.", show_default=False,
+                   readable=False),
 ]
 
 
@@ -111,12 +117,16 @@ class ParseFormat(str, Enum):
     markdown = "markdown"
 
 
-def resolve_inputs(paths: list[Path] | None) -> list[Path]:
-    """Expand the command's PATH arguments (default: the sample corpus) into files."""
-    from .reading import iter_input_paths
+def resolve_inputs(paths: list[Path] | None) -> list[InputFile]:
+    """Expand the command's PATH arguments (default: the sample corpus) into files.
+
+    Every path named or found is an input (see :func:`reportmine.reading.list_inputs`): one that cannot be
+    read fails when read, naming the problem; only finding no inputs at all is a usage error.
+    """
+    from .reading import list_inputs
     from .samples import sample_corpus
 
-    files = list(iter_input_paths(paths or [sample_corpus()]))
+    files = list_inputs(paths or [sample_corpus()])
     if not files:
         typer.echo("reportmine: no report files found in the given paths", err=True)
         raise typer.Exit(EXIT_USAGE)
@@ -125,6 +135,11 @@ def resolve_inputs(paths: list[Path] | None) -> list[Path]:
 
 def report_failure(path: Path, exc: Exception) -> None:
     typer.echo(f"reportmine: {exc}" if str(path) in str(exc) else f"reportmine: {path}: {exc}", err=True)
+
+
+def report_internal_error(path: Path, exc: Exception) -> None:
+    """An unexpected exception for one file (a bug, or a broken install): one line, and the run goes on."""
+    typer.echo(f"reportmine: {path}: internal error: {type(exc).__name__}: {exc}", err=True)
 
 
 def write_json(obj: object, pretty: bool) -> None:
@@ -152,20 +167,27 @@ def parse(
     failed = 0
     results = []
     for path in files:
+        # Everything of one file is computed before any of it is written: a file that fails prints nothing.
         try:
             parsed = parse_file(path)
+            if format in (ParseFormat.json, ParseFormat.jsonl):
+                output: object = parsed.to_dict(nested=nested)
+            else:
+                output = render_tree(parsed) if format is ParseFormat.tree else render_markdown(parsed)
         except ReportmineError as exc:
             report_failure(path, exc)
             failed += 1
             continue
+        except Exception as exc:  # one file's unexpected error must not stop the files after it
+            report_internal_error(path, exc)
+            failed += 1
+            continue
         if format is ParseFormat.json:
-            results.append(parsed.to_dict(nested=nested))
+            results.append(output)
         elif format is ParseFormat.jsonl:
-            write_json(parsed.to_dict(nested=nested), pretty=False)
-        elif format is ParseFormat.tree:
-            typer.echo(render_tree(parsed))
+            write_json(output, pretty=False)
         else:
-            typer.echo(render_markdown(parsed))
+            typer.echo(output)
     if format is ParseFormat.json:
         write_json(results[0] if len(files) == 1 and results else results, pretty=True)
     raise typer.Exit(EXIT_FILE_FAILED if failed else EXIT_OK)
@@ -180,7 +202,8 @@ class Engine(str, Enum):
 def analyze(
     corpus: Annotated[
         list[Path] | None,
-        typer.Argument(help="Report files or folders. Default: the bundled sample corpus.", show_default=False),
+        typer.Argument(help="Report files or folders. Default: the bundled sample corpus.", show_default=False,
+                       readable=False),  # as PathsArgument
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("reportmine-out"),
     meta: Annotated[
@@ -191,7 +214,8 @@ def analyze(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Reuse the results a crashed run left in OUT/.cache (by content hash).")
+        bool, typer.Option("--resume", help="Reuse the per-file results a killed run left in OUT/.reportmine/cache "
+                                            "(by content hash).")
     ] = False,
     engine: Annotated[
         Engine, typer.Option("--engine", help="local: a process pool; dask: a Dask cluster (needs the dask extra).")
@@ -202,6 +226,10 @@ def analyze(
                                          "of --jobs workers)."),
     ] = None,
     tokenizer: TokenizerOption = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Write into a non-empty folder reportmine did not write, replacing "
+                                               "files at the outputs' names (nothing else in it is touched).")
+    ] = False,
 ) -> None:
     """Run the whole pipeline on a corpus: tables, comparisons, graphs and a report.
 
@@ -211,42 +239,47 @@ def analyze(
     mentions and section_themes, all of them into OUT/reportmine.duckdb,
     graphs as GEXF and GraphML under OUT/graphs/, and OUT/report.html.
     Files that fail are listed in the files table with their error; the exit
-    code is then 1. Each file's result is kept in OUT/.cache while the run
-    goes on; after a crash, --resume skips the files already done. Tables
-    are streamed part by part (OUT/tables/<table>/part-NNNNN.parquet), so the
+    code is then 1. Every output is written into OUT/.reportmine/runs/ and
+    published as a whole when complete: OUT's entries are links to the
+    current run, so a reader or a killed run never sees a mix of two runs.
+    One run at a time writes OUT; files under OUT are never read as inputs.
+    OUT must be new, empty or a reportmine output folder (else --overwrite).
+    Each file's result is kept in OUT/.reportmine/cache while the run goes
+    on; after a crash, --resume skips the files already done. Tables are
+    streamed part by part (OUT/tables/<table>/part-NNNNN.parquet), so the
     per-file stages' memory does not grow with the corpus; --engine dask runs
     them on a Dask cluster (inputs and OUT on a file system every worker shares).
     """
-    import shutil
-
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .errors import ReportmineError
+    from .outputs import OutputError, check_output_folder
     from .pipeline import analyze as run_analysis
-    from .reading import iter_input_paths
+    from .reading import list_inputs
     from .samples import sample_corpus
 
     tokenizer_name = check_tokenizer(tokenizer)
+    try:  # before any work: a folder that cannot be written is a usage error, not a traceback at the end
+        check_output_folder(out, overwrite=overwrite)
+    except OutputError as exc:
+        typer.echo(f"reportmine: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     inputs = corpus or [sample_corpus()]
-    total = len(list(iter_input_paths(inputs)))
+    total = len(list_inputs(inputs, exclude=out))
     if not total:
         typer.echo("reportmine: no report files found in the given paths", err=True)
         raise typer.Exit(EXIT_USAGE)
-    cache_dir = out / ".cache"
-    if not resume and cache_dir.exists():
-        shutil.rmtree(cache_dir)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not progress, transient=True) as bar, tokenizer_env(tokenizer_name):
         task = bar.add_task("analysing", total=total)
         try:
-            analysis = run_analysis(inputs, meta=meta, taxonomy=taxonomy, jobs=jobs, cache_dir=cache_dir, out=out,
-                                    engine=engine.value, scheduler=scheduler,
+            analysis = run_analysis(inputs, meta=meta, taxonomy=taxonomy, jobs=jobs, out=out, overwrite=overwrite,
+                                    resume=resume, engine=engine.value, scheduler=scheduler,
                                     on_result=lambda _result: bar.advance(task))
-        except ReportmineError as exc:  # a bad manifest or taxonomy: nothing to run on
+            analysis.write(out)
+        except ReportmineError as exc:  # a bad manifest, taxonomy or output folder: nothing (more) to run on
             typer.echo(f"reportmine: {exc}", err=True)
             raise typer.Exit(EXIT_USAGE) from None
-    analysis.write(out)
-    shutil.rmtree(cache_dir, ignore_errors=True)  # the run is complete: nothing left to resume
     for _, row in analysis.failures.iterrows():
         typer.echo(f"reportmine: {row.error}", err=True)
     s = analysis.summary
@@ -284,6 +317,7 @@ def extract(
     from .mentions import extract_parsed
     from .model import Mention
     from .parsing import parse_file
+    from .safetext import spreadsheet_cell
 
     files = resolve_inputs(paths)
     failed = 0
@@ -293,17 +327,21 @@ def extract(
         writer.writeheader()
     for path in files:
         try:
-            mentions = extract_parsed(parse_file(path))
+            mentions = [(mention, mention.to_dict()) for mention in extract_parsed(parse_file(path))]
         except ReportmineError as exc:
             report_failure(path, exc)
             failed += 1
             continue
-        for mention in mentions:
-            row = mention.to_dict()
+        except Exception as exc:  # one file's unexpected error must not stop the files after it
+            report_internal_error(path, exc)
+            failed += 1
+            continue
+        for mention, row in mentions:
             if format is ExtractFormat.jsonl:
                 write_json(row if len(files) == 1 else {"file": str(path), **row}, pretty=False)
             elif format is ExtractFormat.csv:
-                writer.writerow({"file": str(path), **row})
+                # Formula-like text cells get a leading ' (safetext.spreadsheet_safe); numbers stay numbers.
+                writer.writerow({key: spreadsheet_cell(value) for key, value in {"file": str(path), **row}.items()})
             else:
                 value = next((row[k] for k in ("value", "name", "period", "per") if k in row), "")
                 typer.echo(f"{path.name}\t{mention.line}\t{mention.type}\t{mention.text}\t{value}")
@@ -340,12 +378,16 @@ def classify(
     table prints one line per section: file, line, outline, primary theme.
     """
     from .errors import ReportmineError
+    from .outputs import check_output_file
     from .parsing import parse_file
+    from .safetext import CSV_LINE_END, spreadsheet_safe
     from .themes import classify_parsed, format_table, load_taxonomy
     from .themes import codebook as build_codebook
 
     try:
         rules = load_taxonomy(taxonomy)
+        if codebook is not None:  # before the work, not after it
+            check_output_file(codebook)
     except ReportmineError as exc:
         typer.echo(f"reportmine: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -353,21 +395,28 @@ def classify(
     files = resolve_inputs(paths)
     failed = 0
     results = []
+    dicts = []
     for path in files:
         try:
             classified = classify_parsed(parse_file(path), rules, tokenizer=tokenizer_name)
+            output = format_table(classified) if format is ClassifyFormat.table else classified.to_dict()
         except ReportmineError as exc:
             report_failure(path, exc)
             failed += 1
             continue
+        except Exception as exc:  # one file's unexpected error must not stop the files after it
+            report_internal_error(path, exc)
+            failed += 1
+            continue
         results.append(classified)
         if format is ClassifyFormat.table:
-            typer.echo(format_table(classified), nl=False)
+            typer.echo(output, nl=False)
+        else:
+            dicts.append(output)
     if format is ClassifyFormat.json:
-        dicts = [c.to_dict() for c in results]
         write_json(dicts[0] if len(files) == 1 and dicts else dicts, pretty=True)
     if codebook is not None:
-        build_codebook(results, rules).to_csv(codebook, index=False)
+        spreadsheet_safe(build_codebook(results, rules)).to_csv(codebook, index=False, lineterminator=CSV_LINE_END)
     raise typer.Exit(EXIT_FILE_FAILED if failed else EXIT_OK)
 
 

@@ -10,7 +10,9 @@ the tables as CSV and Parquet.
 The unit compared is the *group*: a document's hospital where it is known,
 else its file (``group`` column, with ``group_source`` saying which), so that
 a corpus without a manifest still compares its sources without pretending to
-know hospitals it does not.
+know hospitals it does not. A file is named by its key, its path below the
+folder named (``hospitalA/2016.txt``), never by its bare name, so that two
+folders' ``2016.txt`` stay two groups.
 
 Near-duplicate documents (template text copied across sites, or one report
 filed twice) are found first and left out of every count below, so that a
@@ -187,7 +189,7 @@ class Comparison:
 
 #: Columns read from each input table, and their DuckDB types.
 _INPUTS: dict[str, dict[str, str]] = {
-    "sections": {"section_id": "VARCHAR", "doc_id": "VARCHAR", "file": "VARCHAR", "line": "BIGINT",
+    "sections": {"section_id": "VARCHAR", "doc_id": "VARCHAR", "file": "VARCHAR", "line": "BIGINT", "start": "BIGINT",
                  "outline": "VARCHAR", "title": "VARCHAR", "body": "VARCHAR", "primary_theme": "VARCHAR"},
     "section_themes": {"section_id": "VARCHAR", "theme": "VARCHAR", "rank": "BIGINT", "is_primary": "BOOLEAN"},
     "mentions": {"doc_id": "VARCHAR", "section_id": "VARCHAR", "file": "VARCHAR", "line": "BIGINT",
@@ -385,7 +387,8 @@ def _group_documents(documents: Any, group_by: str) -> list[_Doc]:
         did = _text(row["doc_id"])
         if did is None:
             continue
-        file = _text(row["file"]) or did.split("#")[0]
+        # The file's key (its path below the folder named), so two folders' 2016.txt are two groups.
+        file = _text(row["file"]) or did.rsplit("#", 1)[0]
         value = _text(row[group_by]) if group_by != _FILE else None
         if value is not None:
             group, source = value, _text(row[source_column]) or group_by
@@ -532,6 +535,7 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike[str]) ->
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from .safetext import CSV_LINE_END, spreadsheet_safe
     from .tables import _atomic
 
     out = Path(out_dir)
@@ -539,7 +543,8 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike[str]) ->
     written = []
     for name, frame in sorted(comparison.tables().items()):
         with _atomic(out / f"{name}.csv") as tmp:
-            frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+            # Formula-like text is neutralised in CSV only (see safetext.spreadsheet_safe); Parquet keeps it raw.
+            spreadsheet_safe(frame).to_csv(tmp, index=False, lineterminator=CSV_LINE_END, encoding="utf-8")
         written.append(out / f"{name}.csv")
         with _atomic(out / f"{name}.parquet") as tmp:
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
@@ -698,14 +703,19 @@ def _find_near_duplicates(source: _Source, docs: list[_Doc]) -> list[dict[str, A
         return []
     # Read the candidates' text once more, in table order, for their exact shingle sets.
     involved = sorted({i for pair in candidates for i in pair})
-    texts: dict[int, list[str]] = defaultdict(list)
+    texts: dict[int, list[tuple[bool, int, int, int, str]]] = defaultdict(list)
     source.con.register("_involved", _id_table([docs[i].doc_id for i in involved]))
-    query = ("SELECT nullif(trim(doc_id), '') AS did, title, body FROM sections WHERE nullif(trim(section_id), '') "
-             "IS NOT NULL AND nullif(trim(doc_id), '') IN (SELECT doc_id FROM _involved)")
+    query = ("SELECT nullif(trim(doc_id), '') AS did, start, line, title, body FROM sections WHERE "
+             "nullif(trim(section_id), '') IS NOT NULL AND nullif(trim(doc_id), '') IN (SELECT doc_id FROM _involved)")
     for batch in source.batches(query):
-        for did, title, body in zip(batch["did"], batch["title"], batch["body"], strict=True):
-            texts[index[did]].append(_joined(title, body))
-    pairs = _exact_jaccard(sorted(candidates), {i: _normalised("\n".join(texts.get(i, []))) for i in involved})
+        for did, start, line, title, body in zip(batch["did"], batch["start"], batch["line"], batch["title"],
+                                                 batch["body"], strict=True):
+            texts[index[did]].append((start is None, start or 0, line or 0, len(texts[index[did]]),
+                                      _joined(title, body)))
+    # A join does not keep the table's order across row groups, and a big file's document spans several
+    # (one per part of its partition): each document's sections are put back in text order.
+    pairs = _exact_jaccard(sorted(candidates), {i: _normalised("\n".join(t[-1] for t in sorted(texts.get(i, []))))
+                                                for i in involved})
     for i, j, _ in pairs:
         doc, original = docs[j], docs[i]
         if doc.duplicate_of is None:
@@ -856,7 +866,11 @@ def _automaton(vocabulary: tuple[str, ...]) -> Any:
     return ahocorasick_rs.AhoCorasick(list(vocabulary), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
 
 
-def write_features(sections: pd.DataFrame, parts_dir: str | os.PathLike[str], index: int,
+#: Characters of section text :func:`write_features` hashes at once.
+_FEATURE_BATCH_CHARS = 50_000
+
+
+def write_features(sections: pd.DataFrame, parts_dir: str | os.PathLike[str], index: int | str,
                    keywords: Iterable[str]) -> None:
     """A partition's share of the comparison's text passes, as ``<parts_dir>/_compare/<kind>/part-<index>.parquet``.
 
@@ -872,7 +886,7 @@ def write_features(sections: pd.DataFrame, parts_dir: str | os.PathLike[str], in
     import pyarrow.parquet as pq
 
     from .segmentation import normalize
-    from .tables import _atomic
+    from .tables import _atomic, part_name
 
     vocabulary = _vocabulary(keywords)
     ids = pa.array(sections["section_id"], pa.string()).to_pylist()
@@ -891,7 +905,15 @@ def write_features(sections: pd.DataFrame, parts_dir: str | os.PathLike[str], in
     normals = [_normalised(texts[k]) for k in usable]
     if usable:
         np.add.at(chars, np.asarray(rows, dtype=np.int64), [len(n) for n in normals])
-        _minhash_into(signatures, rows, normals)
+        # A batch of texts at a time: hashing takes about 50 bytes per character. Minima: any batching, same result.
+        first = 0
+        while first < len(normals):
+            last, size = first + 1, len(normals[first])
+            while last < len(normals) and size + len(normals[last]) <= _FEATURE_BATCH_CHARS:
+                size += len(normals[last])
+                last += 1
+            _minhash_into(signatures, rows[first:last], normals[first:last])
+            first = last
     signature_table = pa.table({
         "doc_id": pa.array(order, pa.string()),
         "chars": pa.array(chars, pa.int64()),
@@ -916,7 +938,8 @@ def write_features(sections: pd.DataFrame, parts_dir: str | os.PathLike[str], in
     for kind, table in (("signatures", signature_table), ("words", word_table)):
         folder = Path(parts_dir) / FEATURES_DIR / kind
         folder.mkdir(parents=True, exist_ok=True)
-        with _atomic(folder / f"part-{index:05d}.parquet") as tmp:
+        # Named as the sections part they come from (``index``: a partition's, or a part name of it).
+        with _atomic(folder / f"{part_name(index) if isinstance(index, int) else index}.parquet") as tmp:
             pq.write_table(table, tmp)
 
 
@@ -1497,37 +1520,64 @@ _BETWEENNESS_BATCH = 256
 
 
 def _safe(value: Any) -> Any:
-    """An attribute value GraphML and GEXF can hold: bool, int, float or str, never None."""
+    """An attribute value GraphML and GEXF can hold: bool, int, float or XML-valid str, never None."""
+    from .safetext import visible
+
     value = _value(value)
     if value is None:
         return ""
-    if isinstance(value, (bool, int, str)):
+    if isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    return str(value)
+    return visible(str(value))
 
 
 def _exportable(graph: Any) -> Any:
+    """A copy of ``graph`` both XML formats can write: string node ids and attributes, XML-valid text.
+
+    Characters XML cannot hold (a control character in an activity name)
+    become visible ``\\uXXXX`` escapes (:func:`reportmine.safetext.visible`),
+    which keeps distinct names distinct. Should two nodes still end up with
+    one id (a name already holding the escape's text, or ``1`` beside
+    ``"1"``), the later one gets `` (2)``, `` (3)`` …, so no node merges
+    with another; its ``label`` attribute keeps the escaped name.
+    """
     import networkx as nx
 
+    from .safetext import visible
+
     out = nx.Graph()
+    ids: dict[Any, str] = {}
+    taken: set[str] = set()
     for node in sorted(graph.nodes, key=str):
-        out.add_node(str(node), **{str(k): _safe(v) for k, v in sorted(graph.nodes[node].items())})
-    edges = sorted(((str(u), str(v), d) for u, v, d in graph.edges(data=True)), key=lambda e: (min(e[:2]), max(e[:2])))
+        base = visible(str(node))
+        new, copy = base, 1
+        while new in taken:
+            copy += 1
+            new = f"{base} ({copy})"
+        ids[node] = new
+        taken.add(new)
+        attributes = {visible(str(k)): _safe(v) for k, v in sorted(graph.nodes[node].items())}
+        if new != base:
+            attributes.setdefault("label", base)
+        out.add_node(new, **attributes)
+    edges = sorted(((ids[u], ids[v], d) for u, v, d in graph.edges(data=True)), key=lambda e: (min(e[:2]), max(e[:2])))
     for u, v, data in edges:
         a, b = sorted((u, v))
-        out.add_edge(a, b, **{str(k): _safe(x) for k, x in sorted(data.items())})
+        out.add_edge(a, b, **{visible(str(k)): _safe(x) for k, x in sorted(data.items())})
     return out
 
 
 def export_graphs(graphs: dict[str, Any], out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write each graph as ``OUT/<name>.gexf`` (Gephi) and ``OUT/<name>.graphml``.
 
-    Each file is written under a temporary name and renamed into place. Node
+    Each file is written under a temporary name and renamed into place, so a
+    failure leaves the previous file or none, never a malformed one. Node
     ids become strings and attribute values bool/int/float/str (None becomes
-    ""), so both formats load back; GEXF's modification date is left out so
-    the same graph gives the same bytes.
+    ""), so both formats load back; characters XML cannot hold become visible
+    ``\\uXXXX`` escapes with node ids kept unique (:func:`_exportable`).
+    GEXF's modification date is left out so the same graph gives the same bytes.
 
     Returns:
         The paths written, in name order.

@@ -35,11 +35,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, Literal
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ReportmineError
 from .model import Mention, ParsedFile
+
+if TYPE_CHECKING:
+    from .reading import InputFile
 
 Stage = Literal["parse", "extract", "classify"]
 ALL_STAGES: tuple[Stage, ...] = ("parse", "extract", "classify")
@@ -77,6 +80,9 @@ class FileResult:
         mentions: extracted mentions, in text order.
         themes: the theme classification of ``parsed`` (``themes`` stage), else ``None``.
         seconds: wall time spent on this file.
+        key: the input's key in its run, which its ids are built on and the
+            tables' ``file`` column holds (see :class:`reportmine.reading.InputFile`);
+            ``None``: the file's name.
     """
 
     path: str
@@ -89,6 +95,7 @@ class FileResult:
     mentions: tuple[Mention, ...] = ()
     themes: Any = field(default=None, compare=False)
     seconds: float = field(default=0.0, compare=False)
+    key: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -96,9 +103,11 @@ class FileResult:
 
 
 def _hash_file(path: Path) -> tuple[str | None, int | None]:
+    from .reading import read_bytes
+
     try:
-        data = path.read_bytes()
-    except OSError:
+        data = read_bytes(path)  # a FIFO or a device is refused, never read (it could block forever)
+    except ReportmineError:
         return None, None
     return hashlib.sha256(data).hexdigest(), len(data)
 
@@ -162,6 +171,7 @@ def process_file(
     cache_dir: str | os.PathLike[str] | None = None,
     *,
     name: str | None = None,
+    key: str | None = None,
 ) -> FileResult:
     """Run the per-file stages on one input. Never raises for a bad input.
 
@@ -178,6 +188,8 @@ def process_file(
     ``name`` is the input as the user gave it, when ``path`` is where it is
     read from (a cluster worker reads a relative input under the client's
     folder); results, errors and tables say ``name``. Default: ``path``.
+    ``key`` is the input's key in the run (see :class:`reportmine.reading.InputFile`),
+    which its ids are built on. Default: the file's name.
     """
     from .parsing import parse_file
 
@@ -185,18 +197,27 @@ def process_file(
     started = time.perf_counter()
     source = str(path)
     name = source if name is None else name
+    key = PurePath(name).name if key is None else key
     sha256, size = _hash_file(Path(path))
-    key = _cache_key(sha256, options) if cache_dir is not None and sha256 else None
-    if key is not None:
-        cached = _load_cached(Path(cache_dir), key, name)
+    entry = _cache_key(sha256, options) if cache_dir is not None and sha256 else None
+    if entry is not None:
+        cached = _load_cached(Path(cache_dir), entry, name)
         if cached is not None:
-            return cached
-    result = _run_stages(path, name, options, sha256, size, started, parse_file)
+            return cached if cached.key == key else replace(cached, key=key)
+    result = replace(_run_stages(path, name, options, sha256, size, started, parse_file), key=key)
     if result.error and source != name:
         result = replace(result, error=result.error.replace(source, name))
-    if key is not None and result.ok:
-        _store_cached(Path(cache_dir), key, result)
+    if entry is not None and result.ok:
+        _store_cached(Path(cache_dir), entry, result)
     return result
+
+
+def _process_input(item: InputFile, options: RunOptions, cache_dir: str | None, base: str | None = None) -> FileResult:
+    """:func:`process_file` on one input of a run; one whose listing found a problem fails at once, unread."""
+    if item.problem is not None:
+        return FileResult(item.path, "failed", f"{item.path}: {item.problem}", "parse", key=item.key)
+    source = os.path.join(base, item.path) if base else item.path
+    return process_file(source, options, cache_dir, name=item.path, key=item.key)
 
 
 def _run_stages(path, name, options, sha256, size, started, parse_file) -> FileResult:
@@ -261,9 +282,9 @@ def _taxonomy_file(path: str, mtime_ns: int, size: int) -> Any:
     return load_taxonomy(path)
 
 
-def _process_chunk(args: tuple[Sequence[str], RunOptions, str | None]) -> list[FileResult]:
-    paths, options, cache_dir = args
-    return [process_file(p, options, cache_dir) for p in paths]
+def _process_chunk(args: tuple[Sequence[InputFile], RunOptions, str | None]) -> list[FileResult]:
+    items, options, cache_dir = args
+    return [_process_input(item, options, cache_dir) for item in items]
 
 
 def run_files(
@@ -279,22 +300,30 @@ def run_files(
     run with ``--jobs 2`` writes the same tables as one with ``--jobs 1``.
     ``on_result`` is called with each result as it arrives (progress bars).
     ``cache_dir`` makes the run resumable (see :func:`process_file`).
+
+    ``paths`` are files (none is expanded): paths, or the
+    :class:`~reportmine.reading.InputFile` items of
+    :func:`~reportmine.reading.list_inputs`, whose keys the results keep.
+    Each result's ``key`` is unique among them (file names, or paths where
+    names clash; see :func:`~reportmine.reading.keyed_inputs`).
     """
+    from .reading import keyed_inputs
+
     cache = str(cache_dir) if cache_dir is not None else None
     options = options or RunOptions()
-    items = [str(p) for p in paths]
+    items = keyed_inputs(paths)
     if jobs <= 0:
         jobs = os.cpu_count() or 1
     jobs = min(jobs, max(1, len(items)))
     if jobs == 1:
-        for path in items:
-            result = process_file(path, options, cache)
+        for item in items:
+            result = _process_input(item, options, cache)
             if on_result:
                 on_result(result)
             yield result
         return
     chunks = [(items[i:i + _CHUNK_FILES], options, cache) for i in range(0, len(items), _CHUNK_FILES)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with worker_pool(jobs) as pool:
         for batch in pool.map(_process_chunk, chunks):
             for result in batch:
                 if on_result:
@@ -306,7 +335,8 @@ Engine = Literal["local", "dask"]
 ENGINES: tuple[Engine, ...] = ("local", "dask")
 
 #: Input bytes per partition of a streamed run (:func:`tabulate`): a worker
-#: holds one partition's results and tables at a time, so this, not the
+#: holds one file's result and one part's rows at a time (a partition past
+#: tables.PART_ROWS rows is written in several parts), so this, not the
 #: corpus, sets its memory (about 25 MB per MB of input with every stage,
 #: measured on 1 MB of benchmarks/corpus_gen.py reports, on top of the ~400 MB
 #: a worker's models take). Small corpora get smaller partitions, at least
@@ -321,7 +351,7 @@ class _Partition:
     """A run's unit of work: consecutive inputs whose tables become part ``index``."""
 
     index: int
-    paths: tuple[str, ...]
+    inputs: tuple[InputFile, ...]
     options: RunOptions
     parts_dir: str
     cache_dir: str | None = None
@@ -350,9 +380,19 @@ def _file_size(path: str) -> int:
         return 0  # it will fail with a named error when processed
 
 
-def _partition(files: Sequence[str], partition_bytes: int | None) -> list[tuple[str, ...]]:
-    """Consecutive runs of inputs of about ``partition_bytes`` each; depends on the inputs only, never on jobs."""
-    sizes = [_file_size(f) for f in files]
+def _inputs(paths: Iterable[Any]) -> list[InputFile]:
+    """A run's files as :class:`~reportmine.reading.InputFile` items whose keys are unique (see ``keyed_inputs``)."""
+    from .reading import keyed_inputs
+
+    return keyed_inputs(paths)
+
+
+def _partition(files: Sequence[Any], partition_bytes: int | None) -> list[tuple[Any, ...]]:
+    """Consecutive runs of inputs of about ``partition_bytes`` each; depends on the inputs only, never on jobs.
+
+    ``files`` are paths or :class:`~reportmine.reading.InputFile` items; the chunks hold them as they are.
+    """
+    sizes = [_file_size(os.fspath(f)) for f in files]
     target = partition_bytes or min(PARTITION_BYTES, max(_MIN_PARTITION_BYTES, sum(sizes) // _MIN_PARTITIONS))
     chunks: list[tuple[str, ...]] = []
     current: list[str] = []
@@ -373,18 +413,14 @@ def _tabulate_partition(
     manifest: Any = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> _PartitionDone:
-    """Stages 1-8 on one partition, in whichever process or cluster worker runs it; writes its table parts."""
-    from .tables import build_tables, write_part
+    """Stages 1-8 on one partition, in whichever process or cluster worker runs it; writes its table parts.
 
-    results = []
-    for name in part.paths:
-        source = os.path.join(part.base, name) if part.base else name
-        result = process_file(source, part.options, part.cache_dir, name=name)
-        if on_result:
-            on_result(_manifest_row(result))
-        results.append(result)
-    tables = build_tables(results, manifest)
-    write_part(tables, part.parts_dir, part.index)
+    Memory is bounded by the partition, not by its largest file: each file's
+    result is dropped once its rows are built, and rows are written out in
+    parts of :data:`~reportmine.tables.PART_ROWS` rows or :data:`~reportmine.tables.PART_CHARS`
+    characters of section text (one part unless the partition is huge).
+    """
+    from . import tables
     from .compare import write_features
 
     # The comparison's passes over this partition's text, done here in parallel rather than after the run.
@@ -394,10 +430,54 @@ def _tabulate_partition(
         keywords = _taxonomy(part.options.taxonomy).keywords()
     except ReportmineError:
         keywords = None
-    if keywords is not None:
-        write_features(tables["sections"], part.parts_dir, part.index, keywords)
-    return _PartitionDone(part.index, tuple(_manifest_row(r) for r in results), len(tables["documents"]),
-                          len(tables["sections"]), len(tables["mentions"]))
+    files: list[FileResult] = []
+
+    def results() -> Iterator[FileResult]:  # one file's full result alive at a time
+        for item in part.inputs:
+            result = _process_input(item, part.options, part.cache_dir, part.base)
+            files.append(_manifest_row(result))
+            if on_result:
+                on_result(files[-1])
+            yield result
+
+    def features(frames: Mapping[str, Any], name: str) -> None:  # keyed by the part's name, as its sections
+        if keywords is not None:
+            write_features(frames["sections"], part.parts_dir, name, keywords)
+
+    counts = tables.write_rows(results(), part.parts_dir, part.index, manifest, part_rows=tables.PART_ROWS,
+                               part_chars=tables.PART_CHARS, on_part=features)
+    return _PartitionDone(part.index, tuple(files), counts["documents"], counts["sections"], counts["mentions"])
+
+
+#: Seconds between a worker's checks that the process that started it is still alive.
+_PARENT_POLL = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    """A worker's initializer: exit as soon as the run that started it is gone.
+
+    A pool's workers otherwise outlive a main process killed with SIGKILL,
+    holding their memory (and the output folder's lock) forever. Polling the
+    parent works on every platform; Linux's PR_SET_PDEATHSIG would fire when
+    the *thread* that forked the worker ends, which in a pool is not the run.
+    """
+    import threading
+
+    from .outputs import close_inherited_locks
+
+    close_inherited_locks()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="reportmine-parent-watch", daemon=True).start()
+
+
+def worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """A process pool whose workers end with the run that started them (see :func:`_watch_parent`)."""
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_watch_parent, initargs=(os.getpid(),))
 
 
 def _run_local(parts, manifest, jobs, on_result, collect) -> None:
@@ -407,7 +487,7 @@ def _run_local(parts, manifest, jobs, on_result, collect) -> None:
         return
     from concurrent.futures import as_completed
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(parts))) as pool:
+    with worker_pool(min(jobs, len(parts))) as pool:
         futures = [pool.submit(_tabulate_partition, part, manifest) for part in parts]
         try:
             for future in as_completed(futures):
@@ -492,15 +572,22 @@ def tabulate(
     Returns:
         Counts of the run: files, ok, failed, documents, sections, mentions, partitions.
 
+    The tables are published in ``out_dir`` as a whole when complete (see
+    :mod:`reportmine.outputs`): a reader, or a run killed at any moment, sees
+    the previous tables or the new ones, never a mix.
+
     >>> tabulate(["corpus/002_79988078600ed0aa.txt"], "out", jobs=2)  # doctest: +SKIP
     {'files': 1, 'ok': 1, 'failed': 0, 'documents': 1, 'sections': 17, 'mentions': 40, 'partitions': 1}
     """
+    from .outputs import OutputRun
     from .tables import finish_tables
 
-    summary, staging = _stream_parts(paths, out_dir, options=options, manifest=manifest, jobs=jobs, engine=engine,
-                                     scheduler=scheduler, on_result=on_result, cache_dir=cache_dir,
-                                     partition_bytes=partition_bytes)
-    finish_tables(staging, out_dir)
+    with OutputRun.start(out_dir) as run:
+        summary, staging = _stream_parts(paths, run.path, options=options, manifest=manifest, jobs=jobs,
+                                         engine=engine, scheduler=scheduler, on_result=on_result,
+                                         cache_dir=cache_dir, partition_bytes=partition_bytes)
+        finish_tables(staging, run.path)
+        run.publish()
     return summary
 
 
@@ -522,7 +609,7 @@ def _stream_parts(paths, out_dir, *, options, manifest, jobs, engine, scheduler,
     base = os.getcwd() if engine == "dask" else None
     options = options or RunOptions()
     parts = [_Partition(index, chunk, options, str(staging), cache, base)
-             for index, chunk in enumerate(_partition([str(p) for p in paths], partition_bytes))]
+             for index, chunk in enumerate(_partition(_inputs(paths), partition_bytes))]
     summary = dict.fromkeys(("files", "ok", "failed", "documents", "sections", "mentions"), 0)
 
     def collect(done: _PartitionDone) -> None:  # counts only: the client holds nothing per file
@@ -558,6 +645,14 @@ class Analysis:
     comparison: Any
     summary: dict[str, Any]
     run_info: dict[str, Any]
+    # The output folder claimed by analyze(out=...): its tables are there, unpublished until write().
+    _run: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._run is not None:  # an analysis never written still lets go of its folder
+            import weakref
+
+            weakref.finalize(self, self._run.close)
 
     @property
     def failures(self) -> Any:
@@ -572,39 +667,64 @@ class Analysis:
             return tables[name]
         raise AttributeError(name)
 
-    def write(self, out_dir: str | os.PathLike[str]) -> dict[str, list[Path]]:
+    def write(self, out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> dict[str, list[Path]]:
         """Write tables (Parquet, CSV, DuckDB), comparison tables, graphs (GEXF, GraphML), the report and run.json.
 
         The comparison's tables go to ``OUT/comparison/<name>.csv`` and
         ``.parquet`` and, where the tables have a DuckDB file, into it as
         ``comparison_<name>``.
 
-        Tables a run already streamed to ``out_dir`` stay as they are; streamed
-        to another folder, they are copied; tables in memory are written.
+        Every output is written into a private run folder and published in
+        ``out_dir`` as a whole (see :mod:`reportmine.outputs`): a reader, or a
+        run killed at any moment, sees the previous complete run or this one.
+        Tables :func:`analyze` streamed to ``out_dir`` are published as they
+        are; streamed elsewhere, they are copied; tables in memory are written.
+
+        Args:
+            out_dir: the output folder.
+            overwrite: write into a non-empty folder reportmine did not write,
+                replacing files at the outputs' names (nothing else is touched).
+
+        Raises:
+            reportmine.outputs.OutputError: ``out_dir`` cannot be used (it says why).
         """
+        from .outputs import OutputRun
+        from .tables import StoredTables
+
+        own = self._run
+        if own is not None and (own.published or own.out.resolve() != Path(out_dir).resolve()):
+            own = None
+        run = own or OutputRun.start(out_dir, overwrite=overwrite)
+        try:
+            written = self._write_run(run.path)
+            run.publish()
+        finally:
+            run.close()
+        if isinstance(self.tables, StoredTables) and not self.tables.modified and not self.tables.temporary:
+            self.tables.directory = run.path  # the run this analysis read from is replaced by the one just published
+        out = Path(out_dir)
+        return {key: [out / Path(p).relative_to(run.path) for p in paths] for key, paths in written.items()}
+
+    def _write_run(self, folder: Path) -> dict[str, list[Path]]:
         import json
 
         from .compare import export_graphs, write_comparison
         from .report import render_report, write_report
-        from .tables import StoredTables, _atomic_path, copy_tables, write_tables
+        from .tables import StoredTables, copy_tables, write_tables_into
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         if isinstance(self.tables, StoredTables) and not self.tables.modified:
-            written = copy_tables(self.tables.directory, out)
+            written = copy_tables(self.tables.directory, folder)  # nothing to copy when streamed here
         else:
-            written = write_tables(self.tables, out)
-        written["comparison"] = write_comparison(self.comparison, out / "comparison")
-        _add_comparison_to_duckdb(self.comparison, out / "reportmine.duckdb")
-        written["graphs"] = list(export_graphs(self.comparison.graphs, out / "graphs"))
+            written = write_tables_into(self.tables, folder)
+        written["comparison"] = write_comparison(self.comparison, folder / "comparison")
+        _add_comparison_to_duckdb(self.comparison, folder / "reportmine.duckdb")
+        written["graphs"] = list(export_graphs(self.comparison.graphs, folder / "graphs"))
         # The tables themselves, not dict(tables): the report reads what it needs from their Parquet files.
         html = render_report(self.tables, self.comparison, title="reportmine report", run_info=self.run_info)
-        written["report"] = [write_report(html, out)]
-        target = out / "run.json"
-        tmp = _atomic_path(target)
-        tmp.write_text(json.dumps({"summary": self.summary, "run_info": self.run_info}, ensure_ascii=False,
-                                  indent=1, default=str) + "\n", "utf-8")
-        os.replace(tmp, target)
+        written["report"] = [write_report(html, folder)]
+        target = folder / "run.json"
+        target.write_text(json.dumps({"summary": self.summary, "run_info": self.run_info}, ensure_ascii=False,
+                                     indent=1, default=str) + "\n", "utf-8")
         written["run"] = [target]
         return written
 
@@ -661,6 +781,8 @@ def analyze(
     out: str | os.PathLike[str] | None = None,
     engine: Engine = "local",
     scheduler: str | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
 ) -> Analysis:
     """Run the whole pipeline on a corpus and compare its hospitals.
 
@@ -671,11 +793,17 @@ def analyze(
         jobs: worker processes for the per-file stages (0: all cores).
         on_result: called with each file's manifest fields as it is done (progress).
         cache_dir: keep each file's result here as soon as it is done, and
-            reuse results already there (``--resume`` after a crash).
-        out: folder the tables are streamed to (see :func:`tabulate`);
-            default: a temporary folder removed with the analysis.
+            reuse results already there (default with ``out``: ``OUT/.reportmine/cache``).
+        out: the output folder: the run claims it at once (a second run into it
+            fails, naming this one), streams the tables into a private run
+            folder there, and ``analysis.write(out)`` publishes every output
+            as a whole (see :mod:`reportmine.outputs`). Files under ``out``
+            are never read as inputs. Default: a temporary folder removed with
+            the analysis.
         engine: ``local`` (process pool) or ``dask`` (dask.distributed cluster).
         scheduler: Dask scheduler address; without it ``dask`` starts a LocalCluster of ``jobs`` workers.
+        overwrite: allow a non-empty ``out`` that reportmine did not write (see :meth:`Analysis.write`).
+        resume: reuse the per-file results an unfinished run into ``out`` left (``--resume``).
 
     Returns:
         An :class:`Analysis`; ``analysis.write(out_dir)`` writes every output.
@@ -689,7 +817,7 @@ def analyze(
 
     from . import __version__
     from .metadata import Manifest
-    from .reading import iter_input_paths
+    from .reading import list_inputs
     from .samples import sample_corpus
     from .tables import StoredTables
 
@@ -699,24 +827,33 @@ def analyze(
     elif isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     manifest = Manifest.load(meta) if meta else None
-    files = list(iter_input_paths(paths))
+    files = list_inputs(paths, exclude=out)  # each with the key its ids are built on; never what OUT holds
     options = RunOptions(taxonomy=str(taxonomy) if taxonomy else None)
     from .themes import load_taxonomy
 
     # The run's own taxonomy (a bad file stops the run here, before any work): its keywords are the
     # keyword graph's vocabulary.
     keywords = load_taxonomy(options.taxonomy).keywords()
-    temporary = out is None
-    folder = Path(tempfile.mkdtemp(prefix="reportmine-")) if temporary else Path(out)
+    run = None
+    if out is not None:
+        from .outputs import OutputRun
+
+        run = OutputRun.start(out, overwrite=overwrite, resume=resume)
+        folder = run.path
+        cache_dir = run.cache if cache_dir is None else cache_dir
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="reportmine-"))
     try:
         summary, staging = _stream_parts(files, folder, options=options, manifest=manifest, jobs=jobs,
                                          engine=engine, scheduler=scheduler, on_result=on_result, cache_dir=cache_dir)
         comparison = _finish_and_compare(staging, folder, keywords, overlap=jobs != 1)
     except BaseException:
-        if temporary:
+        if run is not None:
+            run.close()
+        else:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    tables = StoredTables(folder, temporary=temporary)
+    tables = StoredTables(folder, temporary=run is None)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     run_info = {
         "reportmine": __version__,
@@ -727,4 +864,4 @@ def analyze(
         "engine": engine,
         "scheduler": scheduler,
     }
-    return Analysis(tables, comparison, summary, run_info)
+    return Analysis(tables, comparison, summary, run_info, run)

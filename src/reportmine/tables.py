@@ -6,9 +6,12 @@ thing, with provenance columns (``file``, line numbers, offsets) on every
 row, written as Parquet, CSV and one DuckDB database.
 
 Files are written in parts: each partition of a corpus run (or a set of
-tables in memory) becomes ``OUT/tables/<name>/part-NNNNN.parquet``, and the
+tables in memory) becomes ``OUT/tables/<name>/part-NNNNN.parquet`` (a
+partition too big for one part, such as one huge file, becomes
+``part-NNNNN-0000.parquet``, ``-0001`` …: see :func:`write_rows`), and the
 flat ``OUT/<name>.parquet``/``.csv`` and ``OUT/reportmine.duckdb`` are
-assembled from the parts one at a time, so no step holds a whole corpus.
+assembled from the parts one at a time, so no step holds a whole corpus,
+nor all the rows of one file.
 Every file is written under a temporary name and renamed into place.
 
 Tables and their keys (see :data:`SCHEMAS` for every column):
@@ -19,8 +22,12 @@ Tables and their keys (see :data:`SCHEMAS` for every column):
 - ``mentions``: one row per extracted mention (``mention_id``);
 - ``section_themes``: long form, section × theme × score × is_primary.
 
-Ids are stable across runs of the same input: ``doc_id`` is
-``<file name>#<document index>``, ``section_id`` is ``<doc_id>@L<line>``.
+Ids are unique in a run and stable across runs of the same inputs: they
+are built on each input's key, its path below the folder named on the
+command line (``hospitalA/2016.txt``) or, for a file named directly, its
+name (see :class:`reportmine.reading.InputFile`); the ``file`` columns hold
+it. ``doc_id`` is ``<key>#<document index>``, ``section_id`` is
+``<doc_id>@L<line>``, ``mention_id`` is ``<doc_id or key>:<start>``.
 Rows are ordered by input order, then position in the file, and no table
 holds a time, so the same input gives byte-identical files.
 """
@@ -31,13 +38,15 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
+
+from .safetext import CSV_LINE_END, spreadsheet_safe, storable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,22 +58,22 @@ if TYPE_CHECKING:
 #: Columns of every table, in order, with what each holds.
 SCHEMAS: dict[str, dict[str, str]] = {
     "files": {
-        "file": "file name",
+        "file": "the file's key: its path below the folder named (POSIX), or its name",
         "path": "path as given",
         "status": "ok or failed",
         "error": "why it failed, naming the file; empty when ok",
         "stage": "stage that failed (parse, extract, classify)",
         "sha256": "hash of the file's bytes",
         "bytes": "size on disk",
-        "encoding": "codec that decoded it",
+        "encoding": "codec that decoded it (``/replaced``: a few damaged bytes read as U+FFFD)",
         "lines": "physical lines",
         "documents": "reports found",
         "sections": "sections found",
         "mentions": "mentions extracted",
     },
     "documents": {
-        "doc_id": "<file>#<index>",
-        "file": "file name",
+        "doc_id": "<file key>#<index>",
+        "file": "the file's key: its path below the folder named (POSIX), or its name",
         "path": "path as given",
         "doc_index": "position of the report in its file",
         "title": "report title, where the file gives one",
@@ -92,7 +101,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "sections": {
         "section_id": "<doc_id>@L<line>",
         "doc_id": "document of the section",
-        "file": "file name",
+        "file": "the file's key (see files.file)",
         "line": "line of the heading",
         "end_line": "last line of the section's extent",
         "start": "character offset of the marker",
@@ -113,7 +122,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "mention_id": "<doc_id or file>:<start>",
         "doc_id": "document of the mention",
         "section_id": "innermost section holding it, empty outside sections",
-        "file": "file name",
+        "file": "the file's key (see files.file)",
         "line": "1-based line",
         "col_start": "offset within the line",
         "col_end": "end offset within the line",
@@ -139,7 +148,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "section_themes": {
         "section_id": "section",
         "doc_id": "document",
-        "file": "file name",
+        "file": "the file's key (see files.file)",
         "line": "line of the section's heading",
         "theme": "theme id",
         "score": "classifier score",
@@ -150,17 +159,64 @@ SCHEMAS: dict[str, dict[str, str]] = {
 TABLE_NAMES = tuple(SCHEMAS)
 
 
-def doc_id(path: str, index: int) -> str:
-    return f"{PurePath(path).name}#{index}"
+def doc_id(key: str, index: int) -> str:
+    """``<key>#<index>``: ``key`` is the file's key in its run (see :class:`reportmine.reading.InputFile`)."""
+    return f"{key}#{index}"
 
 
-def section_id(path: str, index: int, line: int) -> str:
-    return f"{doc_id(path, index)}@L{line}"
+def section_id(key: str, index: int, line: int) -> str:
+    return f"{doc_id(key, index)}@L{line}"
+
+
+def file_key(result: FileResult) -> str:
+    """The key a result's rows are built on: its run's key, else (a result made without one) its file name."""
+    return result.key if getattr(result, "key", None) else PurePath(result.path).name
+
+
+#: Rows (all tables together) a streamed run holds before writing them out as a part of their own
+#: (:func:`write_rows`): a 1 MB partition of ordinary reports holds about 15,000, so it stays one part, while
+#: one huge file (or a partition of dense tables) is written in parts of this size instead of all at once.
+PART_ROWS = 20_000
+#: Characters of section text (titles and bodies) a part holds at most (the rows, the CSV and the comparison's
+#: features of a part all grow with them). A 1 MB partition of ordinary reports holds about 330,000.
+PART_CHARS = 600_000
 
 
 @dataclass
 class _Rows:
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {name: [] for name in SCHEMAS})
+    """Rows being built; with ``limit``, ``spill`` writes them out (and clears them) before they pass it.
+
+    Each row held as a tuple of its columns' values, not as the dict it comes as: a mentions row as a dict
+    took 1.1 KB, as a tuple 300 bytes.
+    """
+
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {name: [] for name in SCHEMAS})
+    limit: int | None = None
+    spill: Callable[[_Rows], None] | None = None
+    held: int = 0
+    char_limit: int | None = None
+    chars: int = 0
+
+    def add(self, name: str, row: dict[str, Any]) -> None:
+        chars = len(row["title"] or "") + len(row["body"] or "") if name == "sections" else 0
+        if self.spill is not None and self.held and (
+                (self.limit is not None and self.held >= self.limit)
+                or (self.char_limit is not None and chars and self.chars + chars > self.char_limit)):
+            self.spill(self)  # only when another row comes: a spilled part is never the last one
+        self.rows[name].append(tuple(map(row.get, SCHEMAS[name])))
+        self.held += 1
+        self.chars += chars
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        import pandas as pd
+
+        return {name: _typed(pd.DataFrame(self.rows[name], columns=list(columns)), name)
+                for name, columns in SCHEMAS.items()}
+
+    def clear(self) -> None:
+        for rows in self.rows.values():
+            rows.clear()
+        self.held = self.chars = 0
 
 
 def _theme_lookup(themes: Any) -> tuple[dict[tuple[int, int], list[Any]], dict[int, tuple[str | None, list[Any]]]]:
@@ -173,6 +229,14 @@ def _theme_lookup(themes: Any) -> tuple[dict[tuple[int, int], list[Any]], dict[i
     documents: dict[int, tuple[str | None, list[Any]]] = {}
     if themes is None:
         return sections, documents
+    if not isinstance(themes, dict) and all(hasattr(doc, "sections") for doc in getattr(themes, "documents", ())):
+        # The classification's own objects: its JSON form copies every section of the parse (870 bytes
+        # each, 140 MB for one 50 MB report). Scores are rounded as that form rounds them.
+        for index, doc in enumerate(themes.documents):
+            documents[index] = (doc.scope, list(doc.themes))
+            for section in doc.sections:  # a line held twice: the last, as the JSON form has it
+                sections[(index, section.line)] = section.themes
+        return sections, documents
     data = themes.to_dict() if hasattr(themes, "to_dict") else themes
     for index, doc in enumerate(data.get("documents", [])):
         documents[index] = (doc.get("scope"), doc.get("themes") or [])
@@ -184,6 +248,23 @@ def _theme_lookup(themes: Any) -> tuple[dict[tuple[int, int], list[Any]], dict[i
     return sections, documents
 
 
+def _mention_fields(mention: Any) -> tuple[str, ...]:
+    """The mentions columns ``mention`` has as attributes (asking each mention for all 31 cost a second per 300,000)."""
+    from dataclasses import is_dataclass
+
+    if is_dataclass(mention):
+        return _fields_of(type(mention))
+    return tuple(key for key in SCHEMAS["mentions"] if hasattr(mention, key))
+
+
+@cache
+def _fields_of(kind: type) -> tuple[str, ...]:
+    from dataclasses import fields
+
+    names = {f.name for f in fields(kind)}
+    return tuple(key for key in SCHEMAS["mentions"] if key in names)
+
+
 def _theme_id(item: Any) -> str:
     return item["id"] if isinstance(item, dict) else getattr(item, "id", item)
 
@@ -191,7 +272,8 @@ def _theme_id(item: Any) -> str:
 def _theme_score(item: Any) -> float | None:
     if isinstance(item, dict):
         return item.get("score")
-    return getattr(item, "score", None)
+    score = getattr(item, "score", None)
+    return round(score, 4) if score is not None else None  # as ThemeScore.to_dict gives it
 
 
 def build_tables(
@@ -199,18 +281,67 @@ def build_tables(
     manifest: Manifest | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Tidy tables from per-file results (see :data:`SCHEMAS`)."""
-    import pandas as pd
-
     from .metadata import describe_document
 
     acc = _Rows()
     for result in results:
         _add_file(acc, result, manifest, describe_document)
-    frames = {}
-    for name, columns in SCHEMAS.items():
-        frame = pd.DataFrame(acc.rows[name], columns=list(columns))
-        frames[name] = _typed(frame, name)
-    return frames
+    return acc.frames()
+
+
+def write_rows(
+    results: Iterable[FileResult],
+    parts_dir: str | Path,
+    index: int,
+    manifest: Manifest | None = None,
+    *,
+    part_rows: int | None = PART_ROWS,
+    part_chars: int | None = PART_CHARS,
+    on_part: Callable[[dict[str, pd.DataFrame], str], None] | None = None,
+) -> dict[str, int]:
+    """The tables of ``results`` written as part ``index`` of a streamed run, never all held at once.
+
+    ``results`` is read lazily. Rows are written out every ``part_rows``
+    rows (all tables together), or before the sections in hand would hold
+    more than ``part_chars`` characters of text (``None``: no limit): a partition whose
+    rows fit stays one part, ``part-<index>``, as :func:`write_part` writes it;
+    one that does not becomes ``part-<index>-0000``, ``-0001`` … in row
+    order (see :func:`part_name`), each part cut at the same row of every
+    table whatever process writes it. ``on_part(frames, name)`` is called
+    with each part's tables once written (the comparison's features are
+    keyed by the part's name). Returns the rows written per table.
+    """
+    from .metadata import describe_document
+
+    counts = dict.fromkeys(SCHEMAS, 0)
+    spilled = 0
+
+    def flush(acc: _Rows, last: bool = False) -> None:
+        nonlocal spilled
+        frames = acc.frames()
+        acc.clear()
+        name = part_name(index, None if last and not spilled else spilled)
+        write_part(frames, parts_dir, name)
+        if on_part is not None:
+            on_part(frames, name)
+        for table, frame in frames.items():
+            counts[table] += len(frame)
+        spilled += 1
+
+    acc = _Rows(limit=part_rows, spill=flush, char_limit=part_chars)
+    for result in results:
+        _add_file(acc, result, manifest, describe_document)
+    flush(acc, last=True)
+    return counts
+
+
+def part_name(index: int, sub: int | None = None) -> str:
+    """``part-<index>``, or ``part-<index>-<sub>`` for a partition written in several parts.
+
+    Sorted by name, parts come in index order and a partition's sub-parts in
+    their order between its neighbours (``-`` sorts before ``.`` and digits).
+    """
+    return f"part-{index:05d}" if sub is None else f"part-{index:05d}-{sub:04d}"
 
 
 def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -234,10 +365,14 @@ def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _add_file(acc: _Rows, result: FileResult, manifest: Manifest | None, describe) -> None:
-    name = PurePath(result.path).name
+    # The input's key (its path below the folder named, or its name), not the bare name: two folders'
+    # 2016.txt must not share ids.
+    # A file name that is not valid UTF-8 holds lone surrogates, which no table can store: escaped visibly.
+    name = key = storable(file_key(result))
+    path = storable(result.path)
     parsed = result.parsed
-    acc.rows["files"].append({
-        "file": name, "path": result.path, "status": result.status, "error": result.error or "",
+    acc.add("files", {
+        "file": name, "path": path, "status": result.status, "error": storable(result.error or ""),
         "stage": result.stage or "", "sha256": result.sha256, "bytes": result.size,
         "encoding": parsed.source.encoding if parsed else None,
         "lines": parsed.source.line_count if parsed else None,
@@ -249,13 +384,13 @@ def _add_file(acc: _Rows, result: FileResult, manifest: Manifest | None, describ
         return
     section_themes, doc_themes = _theme_lookup(result.themes)
     for doc in parsed.documents:
-        did = doc_id(result.path, doc.index)
-        row = manifest.row_for(result.path, doc.index) if manifest else None
+        did = doc_id(key, doc.index)
+        row = manifest.row_for(result.path, doc.index, key=key) if manifest else None
         meta: DocumentMeta = describe(doc, parsed.source, row)
         scope, themes = doc_themes.get(doc.index, (None, []))
         theme_ids = [_theme_id(t) for t in themes]
-        acc.rows["documents"].append({
-            "doc_id": did, "file": name, "path": result.path, "doc_index": doc.index, "title": doc.title,
+        acc.add("documents", {
+            "doc_id": did, "file": name, "path": path, "doc_index": doc.index, "title": doc.title,
             "title_line": doc.title_line, "start_line": doc.start_line, "end_line": doc.end_line,
             "start": doc.start, "end": doc.end, "kind": doc.kind, "scope": scope,
             "primary_theme": theme_ids[0] if theme_ids else None, "themes": ";".join(theme_ids) or None,
@@ -267,31 +402,31 @@ def _add_file(acc: _Rows, result: FileResult, manifest: Manifest | None, describ
             "meta_lines": ";".join(str(n) for n in doc.meta_lines) or None,
         })
         for section in doc.sections:
-            sid = section_id(result.path, doc.index, section.line)
+            sid = section_id(key, doc.index, section.line)
             scored = section_themes.get((doc.index, section.line), [])
             parent = doc.sections[section.parent] if section.parent is not None else None
-            acc.rows["sections"].append({
+            acc.add("sections", {
                 "section_id": sid, "doc_id": did, "file": name, "line": section.line,
                 "end_line": section.end_line, "start": section.start, "end": section.end,
                 "marker": section.marker, "family": section.family, "number": section.number,
                 "level": section.level, "outline": section.outline,
-                "parent_id": section_id(result.path, doc.index, parent.line) if parent else None,
+                "parent_id": section_id(key, doc.index, parent.line) if parent else None,
                 "title": section.title, "inline_body": section.inline_body,
                 "primary_theme": _theme_id(scored[0]) if scored else None,
                 "chars": section.end - section.start, "body": section.body,
             })
             for rank, item in enumerate(scored, start=1):
-                acc.rows["section_themes"].append({
+                acc.add("section_themes", {
                     "section_id": sid, "doc_id": did, "file": name, "line": section.line,
                     "theme": _theme_id(item), "score": _theme_score(item), "rank": rank, "is_primary": rank == 1,
                 })
     for mention in result.mentions:
-        did = doc_id(result.path, mention.doc_index) if mention.doc_index is not None else None
-        sid = (section_id(result.path, mention.doc_index, mention.section_line)
+        did = doc_id(key, mention.doc_index) if mention.doc_index is not None else None
+        sid = (section_id(key, mention.doc_index, mention.section_line)
                if mention.doc_index is not None and mention.section_line is not None else None)
-        row = {key: getattr(mention, key, None) for key in SCHEMAS["mentions"] if hasattr(mention, key)}
+        row = {key: getattr(mention, key) for key in _mention_fields(mention)}
         row.update({"mention_id": f"{did or name}:{mention.start}", "doc_id": did, "section_id": sid, "file": name})
-        acc.rows["mentions"].append(row)
+        acc.add("mentions", row)
 
 
 #: Folder of OUT holding every table as a partitioned Parquet dataset, ``tables/<name>/part-NNNNN.parquet``.
@@ -341,29 +476,25 @@ def _arrow_schema(name: str) -> pa.Schema:
 
 
 def start_parts(out_dir: str | Path) -> Path:
-    """A fresh staging folder ``OUT/.tables.partial`` for the parts of a run (a killed run's are removed)."""
-    out = Path(out_dir)
-    staging = out / _STAGING
+    """A fresh staging folder ``<out_dir>/.tables.partial`` for the parts of a run.
+
+    ``out_dir`` is a run's private folder (:class:`reportmine.outputs.OutputRun`), so what a killed run
+    left there is discarded with the whole folder; only a staging folder of its own name is replaced.
+    """
+    staging = Path(out_dir) / _STAGING
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(out / _RETIRED, ignore_errors=True)
-    # Temporary files of a table a killed run was writing (see _atomic_path): never renamed, never read.
-    targets = [f"{name}.{suffix}" for name in SCHEMAS for suffix in ("parquet", "csv")] + ["reportmine.duckdb"]
-    for target in targets:
-        for leftover in out.glob(f".{target}.*"):  # a file, or DuckDB's spill folder
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
     staging.mkdir(parents=True)
     return staging
 
 
-def write_part(tables: Mapping[str, pd.DataFrame], parts_dir: str | Path, index: int) -> None:
+def write_part(tables: Mapping[str, pd.DataFrame], parts_dir: str | Path, index: int | str) -> None:
     """Write one partition's tables as ``<parts_dir>/<name>/part-<index>.parquet``.
 
     Part names come from the partition's index, never from the process that
     wrote it, so a retried or resumed partition overwrites its own part and
     any engine gives the same files. Each part is written atomically.
+    ``index`` may also be a whole part name (:func:`part_name`: one of the
+    parts of a partition :func:`write_rows` cut).
 
     The part's rows are also written as CSV (no header) under
     ``<parts_dir>/.csv/``: formatting CSV is the slowest part of writing the
@@ -373,6 +504,7 @@ def write_part(tables: Mapping[str, pd.DataFrame], parts_dir: str | Path, index:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    stem = part_name(index) if isinstance(index, int) else index
     for name, frame in tables.items():
         if name not in SCHEMAS:
             raise ValueError(f"unknown table {name!r}: tables are {', '.join(SCHEMAS)}")
@@ -381,13 +513,13 @@ def write_part(tables: Mapping[str, pd.DataFrame], parts_dir: str | Path, index:
             schema.metadata)
         folder = Path(parts_dir) / name
         folder.mkdir(parents=True, exist_ok=True)
-        with _atomic(folder / f"part-{index:05d}.parquet") as tmp:
+        with _atomic(folder / f"{stem}.parquet") as tmp:
             pq.write_table(table, tmp)
         csv_folder = Path(parts_dir) / _CSV_PARTS / name
         csv_folder.mkdir(parents=True, exist_ok=True)
-        with _atomic(csv_folder / f"part-{index:05d}.csv") as tmp, open(tmp, "w", encoding="utf-8", newline="") as out:
+        with _atomic(csv_folder / f"{stem}.csv") as tmp, open(tmp, "w", encoding="utf-8", newline="") as out:
             # Formatted from the Parquet round trip, as a reader of the part would see it.
-            table.to_pandas().to_csv(out, index=False, header=False, lineterminator="\n")
+            spreadsheet_safe(table.to_pandas()).to_csv(out, index=False, header=False, lineterminator=CSV_LINE_END)
 
 
 def finish_tables(
@@ -472,7 +604,7 @@ def _concat_csv(name: str, parts: list[tuple[Path, Path]], tmp: Path) -> None:
     import pandas as pd
 
     with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        pd.DataFrame(columns=list(SCHEMAS[name])).to_csv(handle, index=False, lineterminator="\n")
+        pd.DataFrame(columns=list(SCHEMAS[name])).to_csv(handle, index=False, lineterminator=CSV_LINE_END)
         for parquet_part, csv_part in parts:
             handle.flush()
             _append_rows(parquet_part, csv_part, handle)
@@ -484,7 +616,8 @@ def _append_rows(parquet_part: Path, csv_part: Path, handle: Any) -> None:
     except FileNotFoundError:  # a part staged without its CSV: formatted here instead
         import pyarrow.parquet as pq
 
-        pq.read_table(parquet_part).to_pandas().to_csv(handle, index=False, header=False, lineterminator="\n")
+        spreadsheet_safe(pq.read_table(parquet_part).to_pandas()).to_csv(handle, index=False, header=False,
+                                                                          lineterminator=CSV_LINE_END)
         return
     with rows:
         shutil.copyfileobj(rows, handle.buffer, 1 << 20)
@@ -519,18 +652,36 @@ def write_tables(
     tables: Mapping[str, pd.DataFrame],
     out_dir: str | Path,
     formats: tuple[str, ...] = ("parquet", "csv", "duckdb"),
+    *,
+    overwrite: bool = False,
 ) -> dict[str, list[Path]]:
     """Write every table as ``OUT/<name>.parquet``/``.csv``, all into ``OUT/reportmine.duckdb``, and as ``OUT/tables/``.
 
     The tables in memory become one part each (``OUT/tables/<name>/part-00000.parquet``);
     a streamed corpus run (:func:`reportmine.pipeline.tabulate`) writes the
-    same layout with one part per partition. Each file is written to a
-    temporary name and renamed into place, so a killed run never leaves a
-    half-written table behind.
+    same layout with one part per partition. The tables are written into a
+    private run folder and published as a whole (see :mod:`reportmine.outputs`),
+    so a killed run never leaves a half-written table, and no file reportmine
+    did not write is replaced (unless ``overwrite``).
     """
-    staging = start_parts(out_dir)
+    from .outputs import OutputRun
+
+    with OutputRun.start(out_dir, overwrite=overwrite) as run:
+        written = write_tables_into(tables, run.path, formats)
+        run.publish()
+    out = Path(out_dir)
+    return {name: [out / path.relative_to(run.path) for path in paths] for name, paths in written.items()}
+
+
+def write_tables_into(
+    tables: Mapping[str, pd.DataFrame],
+    folder: str | Path,
+    formats: tuple[str, ...] = ("parquet", "csv", "duckdb"),
+) -> dict[str, list[Path]]:
+    """:func:`write_tables` into a run's private folder, unpublished (for ``Analysis.write``)."""
+    staging = start_parts(folder)
     write_part(tables, staging, 0)
-    return finish_tables(staging, out_dir, formats)
+    return finish_tables(staging, folder, formats)
 
 
 def copy_tables(src_dir: str | Path, out_dir: str | Path) -> dict[str, list[Path]]:
@@ -586,6 +737,7 @@ class StoredTables(Mapping):
         # Set while a run's flat files are still being written: tables are read from its staged parts.
         self.parts_dir = Path(parts_dir) if parts_dir is not None else None
         self.modified = False
+        self.temporary = temporary
         self._frames: dict[str, pd.DataFrame] = {}
         if temporary:  # the folder lives as long as the tables do
             weakref.finalize(self, shutil.rmtree, str(self.directory), True)
@@ -627,10 +779,13 @@ def load_tables(out_dir: str | Path) -> dict[str, pd.DataFrame]:
     """
     import pandas as pd
 
-    out = Path(out_dir)
+    from .outputs import current_run
+
+    # The run the folder shows now, resolved once: a run published while these are read cannot mix in.
+    out = current_run(out_dir) or Path(out_dir)
     missing = [name for name in SCHEMAS if not (out / f"{name}.parquet").is_file()]
     if missing:
         from .errors import InputError
 
-        raise InputError(str(out), f"not a reportmine output folder (missing {', '.join(missing)}.parquet)")
+        raise InputError(str(out_dir), f"not a reportmine output folder (missing {', '.join(missing)}.parquet)")
     return {name: pd.read_parquet(out / f"{name}.parquet") for name in SCHEMAS}
