@@ -239,28 +239,9 @@ def analyze_run(corpus: Path, out: Path, jobs: int) -> dict[str, Any]:
     """
     command = [sys.executable, "-m", "reportmine", "analyze", str(corpus), "--out", str(out),
                "--jobs", str(jobs), "--no-progress"]
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    tree: float | None = None
-    largest: float | None = None
-    try:
-        import psutil  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        peak_tree = peak_one = 0
-        while child.poll() is None:
-            total, one = _tree_rss(child.pid)
-            peak_tree, peak_one = max(peak_tree, total), max(peak_one, one)
-            time.sleep(MEMORY_POLL)
-        tree, largest = peak_tree / 1e6, peak_one / 1e6
-    _, stderr = child.communicate()
-    seconds = time.perf_counter() - started
-    if child.returncode not in (0, 1):  # 1: some file failed, still a complete run
-        # -9 is most often the kernel's out-of-memory killer: the peak seen so far is still a finding.
-        print(f"reportmine analyze {corpus} --jobs {jobs} failed ({child.returncode}) after {seconds:.0f} s: "
-              f"{stderr.decode(errors='replace')[-500:]}", file=sys.stderr)
-    return {"tree": tree, "max_process": largest, "seconds": seconds, "returncode": child.returncode}
+    # A failure (-9 is most often the kernel's out-of-memory killer) is reported, not raised: the peak seen
+    # so far is still a finding.
+    return _watch(command, f"reportmine analyze {corpus} --jobs {jobs}")
 
 
 def main() -> None:
