@@ -547,7 +547,9 @@ def tabulate(
     The inputs are cut into partitions of consecutive files (about
     :data:`PARTITION_BYTES` of input each). A worker runs the per-file stages
     on one partition, builds its tables and writes them as
-    ``OUT/tables/<name>/part-<index>.parquet``; only each file's manifest
+    ``OUT/tables/<name>/part-<index>.parquet`` (a partition too big for one
+    part, such as one huge file, as ``part-<index>-0000`` …, see
+    :func:`reportmine.tables.write_rows`); only each file's manifest
     fields and row counts come back. The flat files (``OUT/<name>.parquet``,
     ``.csv``, ``reportmine.duckdb``) are then assembled part by part. So
     memory depends on the partition size, not on the corpus, and the output

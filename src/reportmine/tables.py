@@ -659,7 +659,7 @@ def write_tables(
 
     The tables in memory become one part each (``OUT/tables/<name>/part-00000.parquet``);
     a streamed corpus run (:func:`reportmine.pipeline.tabulate`) writes the
-    same layout with one part per partition. The tables are written into a
+    same layout with one part per partition (or sub-parts, see :func:`write_rows`). The tables are written into a
     private run folder and published as a whole (see :mod:`reportmine.outputs`),
     so a killed run never leaves a half-written table, and no file reportmine
     did not write is replaced (unless ``overwrite``).
