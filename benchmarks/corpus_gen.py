@@ -13,7 +13,7 @@ With ``--long N`` it writes N files of ``--mb``/N MB each instead, every one
 a single long report (one title, thousands of sections nested three and four
 deep, numbered on past 99), and with ``--run-on`` the same text with every
 line break removed (one line per file, as a badly converted page gives): the
-inputs whose memory must not grow with the size of one file (issue 11).
+inputs whose memory must not grow with the size of one file.
 
 Usage: python benchmarks/corpus_gen.py OUT_DIR --mb 10 [--seed 7] [--long 1 [--run-on]]
 """

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import reportmine
 from reportmine.cli import app
-from reportmine.tables import SCHEMAS
+from reportmine.store.schemas import SCHEMAS
 
 #: The mention extractor (stage 5) is a separate module; the rest of analyze is tested without it.
 HAS_MENTIONS = importlib.util.find_spec("reportmine.mentions") is not None

@@ -1,4 +1,4 @@
-"""Noise, metadata and title lines (shared/gold/GUIDE.md "Units")."""
+"""Noise, metadata and title lines (the structure guide, GUIDE.md: "Units")."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_also_read_list_is_noise() -> None:
 
 
 def test_teaser_repeats_report_start_and_gives_title() -> None:
-    # shared corpus 000, line 1: a teaser holding the report's title.
+    # sample corpus 000, line 1: a teaser holding the report's title.
     text = " 医院人才工作总结报告一一、领导重视，认识创建爱婴医院工作的重大意义自决定创建...\n 一、领导重视，认识创建爱婴医院工作的重大意义\n"
     first = classify_lines(read_text(text))[0]
     assert first.look == "noise"

@@ -23,7 +23,7 @@ from reportmine.compare import (
     export_graphs,
     log_odds_dirichlet,
 )
-from reportmine.tables import SCHEMAS
+from reportmine.store.schemas import SCHEMAS
 
 KEYWORDS = ["手卫生", "院感", "护理查房"]
 
@@ -265,12 +265,12 @@ def test_similarity_of_theme_profiles(comparison: Comparison) -> None:
 
 
 def test_similarity_keeps_nearest_groups_past_the_limit(monkeypatch) -> None:
-    import reportmine.compare as compare_module
+    import reportmine.compare.statistics as statistics_module
 
     # Past SIMILARITY_ALL_PAIRS groups, each group keeps its SIMILAR_GROUPS nearest: with one, 甲's and c.txt's
     # nearest is the other's (1/√11 for c.txt, 6/√110 for 甲 → 乙), 乙's is 甲.
-    monkeypatch.setattr(compare_module, "SIMILARITY_ALL_PAIRS", 2)
-    monkeypatch.setattr(compare_module, "SIMILAR_GROUPS", 1)
+    monkeypatch.setattr(statistics_module, "SIMILARITY_ALL_PAIRS", 2)
+    monkeypatch.setattr(statistics_module, "SIMILAR_GROUPS", 1)
     sim = {(r["group_a"], r["group_b"]): r["cosine"] for r in _records(compare(make_tables(),
                                                                                 keywords=KEYWORDS).similarity)}
     assert sim == {("甲医院", "乙医院"): pytest.approx(6 / math.sqrt(110), abs=1e-6),
@@ -280,7 +280,7 @@ def test_similarity_keeps_nearest_groups_past_the_limit(monkeypatch) -> None:
 
 def test_stored_tables_give_the_same_comparison(tmp_path: Path) -> None:
     # An output folder's Parquet files, read column by column, give what the DataFrames give.
-    from reportmine.tables import StoredTables, write_tables
+    from reportmine.store.files import StoredTables, write_tables
 
     tables = _duplicate_tables()
     write_tables(tables, tmp_path)
@@ -572,43 +572,43 @@ def test_log_odds_properties(raw: dict) -> None:
 
 
 def test_eigenvector_of_a_large_component_agrees_with_power_iteration() -> None:
-    # Components past _SMALL_COMPONENT go to scipy's ARPACK; the values must be networkx's own.
-    from reportmine.compare import _SMALL_COMPONENT, _eigenvector
+    # Components past SMALL_COMPONENT go to a sparse power iteration; the values must be networkx's own.
+    from reportmine.compare.graphs import SMALL_COMPONENT, eigenvector
 
-    graph = nx.barabasi_albert_graph(_SMALL_COMPONENT * 3, 2, seed=1)
+    graph = nx.barabasi_albert_graph(SMALL_COMPONENT * 3, 2, seed=1)
     for a, b in graph.edges:
         graph.edges[a, b]["weight"] = 1 + (a + b) % 3
     want = nx.eigenvector_centrality(graph, max_iter=1000, tol=1e-9, weight="weight")
-    got = _eigenvector(graph)
+    got = eigenvector(graph)
     assert got == pytest.approx(want, abs=1e-6)
-    assert _eigenvector(graph) == got  # deterministic: the same bytes every run
+    assert eigenvector(graph) == got  # deterministic: the same bytes every run
 
 
 def test_batched_minhash_equals_the_minhash_of_each_text_alone() -> None:
-    # _minhash_into hashes a batch of texts at once; each signature must be the plain per-text MinHash
+    # minhash_into hashes a batch of texts at once; each signature must be the plain per-text MinHash
     # (multiply-shift hashes of the polynomial hash of every 5-character shingle), windows across texts excluded.
     import numpy as np
 
-    from reportmine.compare import _EMPTY, _HASHES, SHINGLE_CHARS, _hash_params, _minhash_into
+    from reportmine.compare.duplicates import EMPTY_HASH, HASHES, SHINGLE_CHARS, hash_params, minhash_into
 
-    a_col, b_col = _hash_params()
+    a_col, b_col = hash_params()
     a, b = [int(x) for x in a_col[:, 0]], [int(x) for x in b_col[:, 0]]
     mask = (1 << 64) - 1
 
     def alone(text: str) -> list[int]:
-        signature = [_EMPTY] * _HASHES
+        signature = [EMPTY_HASH] * HASHES
         for i in range(len(text) - SHINGLE_CHARS + 1):
             h = 0
             for ch in text[i:i + SHINGLE_CHARS]:
                 h = (h * 1_000_003 + ord(ch)) & mask
-            for j in range(_HASHES):
+            for j in range(HASHES):
                 signature[j] = min(signature[j], ((a[j] * h + b[j]) & mask) >> 32)
         return signature
 
     texts = ["", "短", "院感督查", "院感督查0次", "加强院感管理,落实手卫生制度0", "𠀀𠀁 mixed ascii 与中文", "护理" * 40]
     rows = [3, 0, 5, 1, 6, 2, 4]  # batch order differs from row order
-    signatures = np.full((len(texts), _HASHES), _EMPTY, dtype=np.uint64)
-    _minhash_into(signatures, rows, texts)
+    signatures = np.full((len(texts), HASHES), EMPTY_HASH, dtype=np.uint64)
+    minhash_into(signatures, rows, texts)
     for row, text in zip(rows, texts, strict=True):
         assert signatures[row].tolist() == alone(text), text
 
@@ -622,7 +622,7 @@ def _stream(tables: dict, out: Path, rows_per_part: int, keywords: list[str]) ->
     The cut ignores documents, so a document's sections may lie in two parts (their signatures must combine).
     """
     from reportmine.compare import write_features
-    from reportmine.tables import finish_tables, start_parts, write_part
+    from reportmine.store.files import finish_tables, start_parts, write_part
 
     staging = start_parts(out)
     sections = tables["sections"]
@@ -647,17 +647,18 @@ def _assert_same_comparison(first: Comparison, second: Comparison) -> None:
 def sample_tables() -> dict:
     import reportmine
     from reportmine.pipeline import run_files
-    from reportmine.tables import build_tables
+    from reportmine.store.rows import build_tables
 
     return build_tables(run_files(sorted(reportmine.sample_corpus().glob("*.txt"))))
 
 
-@pytest.mark.parametrize("rows_per_part", [1, 37, 10_000])
+@pytest.mark.parametrize("rows_per_part", [pytest.param(1, marks=pytest.mark.slow), 37,
+                                           pytest.param(10_000, marks=pytest.mark.slow)])
 def test_precomputed_text_passes_give_the_same_comparison(sample_tables: dict, tmp_path: Path,
                                                           rows_per_part: int) -> None:
-    from reportmine.compare import _stored_features
-    from reportmine.tables import StoredTables
-    from reportmine.themes import load_taxonomy
+    from reportmine.compare import stored_features
+    from reportmine.store.files import StoredTables
+    from reportmine.taxonomy import load_taxonomy
 
     keywords = load_taxonomy().keywords()
     # The sample corpus, plus a template copy and its original, plus a file name used twice (one section id,
@@ -668,7 +669,7 @@ def test_precomputed_text_passes_give_the_same_comparison(sample_tables: dict, t
                               ignore_index=True) for name in sample_tables}
     _stream(tables, tmp_path, rows_per_part, keywords)
     stored = StoredTables(tmp_path)
-    assert _stored_features(stored) is not None
+    assert stored_features(stored) is not None
     with_features = compare(stored, keywords=keywords)
     assert not with_features.near_duplicates.empty
     _assert_same_comparison(compare(tables, keywords=keywords), with_features)
@@ -678,17 +679,17 @@ def test_precomputed_text_passes_give_the_same_comparison(sample_tables: dict, t
 
 
 def test_features_of_another_run_are_not_used(tmp_path: Path) -> None:
-    from reportmine.compare import FEATURES_DIR, _stored_features
-    from reportmine.tables import PARTS_DIR, StoredTables
+    from reportmine.compare import FEATURES_DIR, stored_features
+    from reportmine.store.files import PARTS_DIR, StoredTables
 
     tables = _duplicate_tables()
     _stream(tables, tmp_path, 2, KEYWORDS)
-    assert _stored_features(StoredTables(tmp_path)) is not None
+    assert stored_features(StoredTables(tmp_path)) is not None
     stored = StoredTables(tmp_path)
     stored["sections"] = tables["sections"]  # sections replaced in memory: not what the parts were made from
-    assert _stored_features(stored) is None
+    assert stored_features(stored) is None
     next((tmp_path / PARTS_DIR / FEATURES_DIR / "words").glob("*.parquet")).unlink()  # one part missing
-    assert _stored_features(StoredTables(tmp_path)) is None
+    assert stored_features(StoredTables(tmp_path)) is None
     _assert_same_comparison(compare(tables, keywords=KEYWORDS), compare(StoredTables(tmp_path), keywords=KEYWORDS))
 
 
@@ -714,15 +715,15 @@ def _jaccard_by_sets(candidates, normals, threshold):
        st.booleans())
 def test_exact_jaccard_equals_set_jaccard(texts: list[str], collide: bool) -> None:
     """Every pair's similarity, by hashed ids (or, when hashes collide, by characters) as by sets of strings."""
-    import reportmine.compare as compare_module
+    import reportmine.compare.duplicates as duplicates_module
 
     normals = dict(enumerate(texts))
     candidates = [(a, b) for a in normals for b in normals if a < b]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compare_module, "DUPLICATE_JACCARD", 0.0)
+        patch.setattr(duplicates_module, "DUPLICATE_JACCARD", 0.0)
         if collide:  # every shingle hashes to its last character: the check must catch it
-            patch.setattr(compare_module, "_SHINGLE_HASH_BASE", 0)
-        assert compare_module._exact_jaccard(candidates, normals) == _jaccard_by_sets(candidates, normals, 0.0)
+            patch.setattr(duplicates_module, "SHINGLE_HASH_BASE", 0)
+        assert duplicates_module.exact_jaccard(candidates, normals) == _jaccard_by_sets(candidates, normals, 0.0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -731,8 +732,8 @@ def test_exact_jaccard_equals_set_jaccard(texts: list[str], collide: bool) -> No
 def test_betweenness_in_numpy_equals_networkx(n: int, density: float, seed: int, loops: bool, batch: int) -> None:
     """Random graphs, disconnected ones and self-loops included, sources in batches of any size:
     the batched search gives networkx's values."""
-    import reportmine.compare as compare_module
-    from reportmine.compare import _betweenness
+    import reportmine.compare.graphs as graphs_module
+    from reportmine.compare.graphs import betweenness
 
     graph = nx.gnp_random_graph(n, density, seed=seed)
     graph = nx.relabel_nodes(graph, {v: f"n{v}" for v in graph})   # string ids, as the comparison's graphs have
@@ -740,21 +741,21 @@ def test_betweenness_in_numpy_equals_networkx(n: int, density: float, seed: int,
         graph.add_edge("n0", "n0")
     expected = nx.betweenness_centrality(graph)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compare_module, "_BETWEENNESS_BATCH", batch)
-        found = _betweenness(graph)
+        patch.setattr(graphs_module, "BETWEENNESS_BATCH", batch)
+        found = betweenness(graph)
     assert found.keys() == expected.keys()
     assert all(found[v] == pytest.approx(expected[v], abs=1e-12) for v in graph)
 
 
 def test_betweenness_of_the_sample_comparison_graphs(comparison: Comparison, monkeypatch: pytest.MonkeyPatch) -> None:
-    import reportmine.compare as compare_module
-    from reportmine.compare import _betweenness
+    import reportmine.compare.graphs as graphs_module
+    from reportmine.compare.graphs import betweenness
 
-    monkeypatch.setattr(compare_module, "_BETWEENNESS_BATCH", 3)   # several batches of sources
+    monkeypatch.setattr(graphs_module, "BETWEENNESS_BATCH", 3)   # several batches of sources
 
     for graph in comparison.graphs.values():
         expected = nx.betweenness_centrality(graph)
-        assert all(_betweenness(graph)[v] == pytest.approx(expected[v], abs=1e-12) for v in graph)
+        assert all(betweenness(graph)[v] == pytest.approx(expected[v], abs=1e-12) for v in graph)
 
 
 def test_betweenness_is_exact_past_the_sample_size() -> None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import reportmine
 from reportmine.cli import app
 from reportmine.errors import ReportmineError
-from reportmine.pipeline import tabulate
+from reportmine.runner import tabulate
 from test_pipeline import PARTITION, table_files
 
 distributed = pytest.importorskip("distributed")  # in the dev extra: CI always runs this module
@@ -37,6 +37,7 @@ def corpus(tmp_path: Path) -> list[Path]:
     return sorted(folder.iterdir())
 
 
+@pytest.mark.slow
 def test_dask_cluster_writes_the_bytes_of_local_runs(cluster, corpus: list[Path], tmp_path: Path) -> None:
     local = tabulate(corpus, tmp_path / "local", jobs=1, partition_bytes=PARTITION)
     remote = tabulate(corpus, tmp_path / "dask", engine="dask", scheduler=cluster.scheduler_address,
@@ -45,6 +46,7 @@ def test_dask_cluster_writes_the_bytes_of_local_runs(cluster, corpus: list[Path]
     assert table_files(tmp_path / "dask") == table_files(tmp_path / "local")
 
 
+@pytest.mark.slow
 def test_workers_read_relative_inputs_from_the_clients_folder(cluster, corpus: list[Path], tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # The workers were started elsewhere; "reports/…" must still be found, and the tables still say "reports/…".
@@ -60,6 +62,7 @@ def test_workers_read_relative_inputs_from_the_clients_folder(cluster, corpus: l
     assert files.set_index("file").loc["empty.txt", "error"] == "reports/empty.txt: empty file"
 
 
+@pytest.mark.slow
 def test_analyze_engine_dask_starts_a_local_cluster_of_jobs_workers(corpus: list[Path], tmp_path: Path) -> None:
     args = ["analyze", str(corpus[0].parent), "--no-progress"]
     local = runner.invoke(app, [*args, "-o", str(tmp_path / "local"), "--jobs", "1"])

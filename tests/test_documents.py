@@ -1,4 +1,4 @@
-"""Splitting pages into reports, and document fields (shared/gold/GUIDE.md "Units", "Document fields")."""
+"""Splitting pages into reports, and document fields (the structure guide, GUIDE.md: "Units", "Document fields")."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_markdown_labels() -> None:
 
 
 def test_untitled_report_starts_at_indented_opening_with_restart() -> None:
-    # shared corpus 000 lines 24-25: an indented opening paragraph, then numbering restarts at 1.
+    # sample corpus 000 lines 24-25: an indented opening paragraph, then numbering restarts at 1.
     text = (
         "一、开展活动\n活动内容。\n二、引进人才\n人才内容。\n"
         " 面向新世纪，卫生事业要快速发展。\n1、大力弘扬先进。\n2、进行人事制度改革。\n"
@@ -46,7 +46,7 @@ def test_restart_without_indented_opening_stays_in_report() -> None:
 
 
 def test_single_report_title_and_meta() -> None:
-    # shared corpus 002: title, header metadata, body, signature block.
+    # sample corpus 002: title, header metadata, body, signature block.
     text = (
         "头部\n\n连州市卫生系统创建平安医院2016年工作总结\n\n来源:连州市卫生和计划生育局 发布时间:2017-01-11 11:02:20\n\n"
         "  今年我局深入开展了平安医院建设工作。\n\n  一、建设工作情况\n\n"
@@ -81,7 +81,7 @@ def test_teaser_title_points_at_noise_line() -> None:
 
 
 def test_collection_title_above_labels_is_noise() -> None:
-    # shared corpus 001: the page title ``麻醉科业务工作计划`` names the collection.
+    # sample corpus 001: the page title ``麻醉科业务工作计划`` names the collection.
     text = "麻醉科业务工作计划\n\n麻醉科业务工作计划范文第1篇\n\n一、加强管理\n"
     parsed = parse_text(text)
     assert parsed.noise_lines == (1,)
@@ -116,7 +116,7 @@ def test_document_kind(title: str | None, body: str, kind: str) -> None:
 
 
 def test_compilation_label_kind_follows_text() -> None:
-    # A plan compilation can hold a summary (shared corpus 004 篇三): the label alone does not decide.
+    # A plan compilation can hold a summary (sample corpus 004 篇三): the label alone does not decide.
     body = "我院在除四害专项工作中积极开展了工作，取得了成效，完成了全年任务，荣获先进单位。"
     assert document_kind("二级医院工作计划篇三", body, title_is_label=True) == "summary"
     assert document_kind("二级医院工作计划篇三", "明年将继续加强管理。", title_is_label=True) == "plan"

@@ -1,13 +1,13 @@
-"""Issue #11 items 8 and 10: nested .docx tables, and every encoding treated alike.
+"""Nested .docx tables, and every encoding treated alike.
 
-Item 10: UTF-8, GB18030 and UTF-16 (with or without a BOM), Chinese-heavy and
+Encodings: UTF-8, GB18030 and UTF-16 (with or without a BOM), Chinese-heavy and
 ASCII-heavy, clean or with a few damaged bytes, decode to the expected text
 and encoding name (``…/replaced`` when damaged bytes became U+FFFD); files
 damaged beyond the threshold are rejected naming the first bad byte in the
 encoding they are closest to. Real UTF-8/GB18030 files and real binary data are
 not taken for UTF-16.
 
-Item 8: text in tables nested in table cells (2-3 levels) comes out once each,
+Nested tables: text in tables nested in table cells (2-3 levels) comes out once each,
 in document order, rendered like ordinary table rows, and parses into the
 right sections.
 """

@@ -21,10 +21,11 @@ import reportmine
 from reportmine import parse_file, parse_text
 from reportmine.cli import app
 from reportmine.errors import InputError
-from reportmine.formats import format_number, html_to_text
+from reportmine.inputs import iter_input_paths
 from reportmine.model import ParsedFile, SourceText
 from reportmine.parsing import parse_source
-from reportmine.reading import iter_input_paths, read_file, simplified_view
+from reportmine.readers import format_number, html_to_text
+from reportmine.reading import read_file, simplified_view
 
 CORPUS = reportmine.sample_corpus()
 # 002: one report, 一、 over 1、; 000: a compilation, 一、 over （一） over 1、.

@@ -1,4 +1,4 @@
-"""Issue 11, item 1: a fresh machine (Python's bundled pip, no browser, no CJK font) passes the README's commands.
+"""A fresh machine (Python's bundled pip, no browser, no CJK font) passes the README's commands.
 
 Every library the code imports is declared; .html input works after a plain install; CI installs the way the
 README does; tests that need the browser or a CJK font skip without them (fail in CI); the notebooks chart with
@@ -165,6 +165,7 @@ def test_need_skips_or_fails_in_ci(monkeypatch: pytest.MonkeyPatch, required: st
         need("thing", False, "apt-get install thing")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("required", "outcome"), [("", "1 skipped"), ("1", "1 failed")])
 def test_browser_test_skips_without_chromium_except_in_ci(tmp_path: Path, required: str, outcome: str) -> None:
     env = {"PATH": str(tmp_path), "HOME": str(tmp_path), "REPORTMINE_REQUIRE_BROWSER": required}  # no chromium
@@ -268,6 +269,7 @@ def test_plotting_imports_matplotlib_only_when_called() -> None:
 # --- The notebooks, in the font case this machine does not have ------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_charts_in_the_other_font_case(path: Path, tmp_path: Path) -> None:
     """tests/test_notebooks.py runs the notebooks as this machine has them; this runs the other case:
@@ -297,25 +299,25 @@ def _raise_for(name: str, function):
     return wrapper
 
 
-@pytest.mark.parametrize(("command", "fmt", "module", "function"), [
-    ("parse", "tree", "reportmine.parsing", "parse_file"),
-    ("parse", "json", "reportmine.parsing", "parse_file"),
-    ("parse", "jsonl", "reportmine.parsing", "parse_file"),
-    ("parse", "tree", "reportmine.rendering", "render_tree"),
-    ("parse", "markdown", "reportmine.rendering", "render_markdown"),
-    ("extract", "jsonl", "reportmine.mentions", "extract_parsed"),
-    ("extract", "csv", "reportmine.parsing", "parse_file"),
-    ("extract", "table", "reportmine.mentions", "extract_parsed"),
-    ("classify", "table", "reportmine.themes", "classify_parsed"),
-    ("classify", "json", "reportmine.parsing", "parse_file"),
+@pytest.mark.parametrize(("command", "fmt", "function"), [
+    ("parse", "tree", "parse_file"),
+    ("parse", "json", "parse_file"),
+    ("parse", "jsonl", "parse_file"),
+    ("parse", "tree", "render_tree"),
+    ("parse", "markdown", "render_markdown"),
+    ("extract", "jsonl", "extract_parsed"),
+    ("extract", "csv", "parse_file"),
+    ("extract", "table", "extract_parsed"),
+    ("classify", "table", "classify_parsed"),
+    ("classify", "json", "parse_file"),
 ])
 def test_an_unexpected_error_in_one_file_does_not_stop_the_others(
-        monkeypatch: pytest.MonkeyPatch, command: str, fmt: str, module: str, function: str) -> None:
+        monkeypatch: pytest.MonkeyPatch, command: str, fmt: str, function: str) -> None:
     bad = corpus_file("000_c78ec01dfc651d77")
     good = [str(corpus_file("002_79988078600ed0aa")), str(corpus_file("003_09f1d77eabb805aa"))]
     expected = runner.invoke(app, [command, "--format", fmt, *good])
     assert expected.exit_code == 0, expected.stderr
-    target = importlib.import_module(module)
+    target = importlib.import_module("reportmine.cli")  # the stage function as the command calls it
     monkeypatch.setattr(target, function, _raise_for(bad.name, getattr(target, function)))
     result = runner.invoke(app, [command, "--format", fmt, str(bad), *good])
     assert not isinstance(result.exception, ImportError), "the error escaped the per-file loop"

@@ -44,7 +44,7 @@ ALPHABET = (
     "abcxyz<>/&\ufeff\ufffd\x00\x1b"
 )
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def _check_spans(parsed: ParsedFile) -> None:
@@ -225,8 +225,9 @@ def test_fifty_megabytes_without_a_newline(tmp_path: Path) -> None:
     out = _run_python(
         f"""
         import json
-        from reportmine.pipeline import RunOptions, run_files
-        [result] = run_files([{str(path)!r}], RunOptions(stages=("parse",)))
+        from reportmine.pipeline import run_files
+        from reportmine.settings import Settings
+        [result] = run_files([{str(path)!r}], Settings(stages=("parse",)))
         parsed = result.parsed
         print(json.dumps({{
             "status": result.status, "error": result.error, "size": result.size,

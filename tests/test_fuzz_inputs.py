@@ -1,4 +1,4 @@
-"""Fuzz (issue #11, items 8 and 10): UTF-16 without a BOM, damaged GB18030, nested docx tables.
+"""Fuzz: UTF-16 without a BOM, damaged GB18030, nested docx tables.
 
 * Random Chinese report text in UTF-16 LE or BE without a BOM reads back exactly.
 * Random report text in GB18030 with 1-2 bytes overwritten (0xFF: never valid
@@ -23,10 +23,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reportmine
-from reportmine.formats import docx_to_text
+from reportmine.readers import docx_to_text
 from reportmine.reading import decode_bytes
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 # Report characters with their real frequencies: every character of the sample corpus but ASCII controls.
 _CORPUS_TEXT = "".join(p.read_text("utf-8") for p in sorted(reportmine.sample_corpus().glob("*.txt")))

@@ -1,4 +1,4 @@
-"""Fuzz: random folder trees of same-name files, symbolic links, FIFOs and hidden names (issue #11, items 6, 11).
+"""Fuzz: random folder trees of same-name files, symbolic links, FIFOs and hidden names.
 
 Hypothesis builds a tree (folders named like a real corpus's, files named
 ``2016.txt`` in several of them, links to files and folders, links that
@@ -22,13 +22,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportmine.pipeline import RunOptions, run_files
-from reportmine.reading import REPORT_SUFFIXES, iter_input_paths
-from reportmine.tables import build_tables
+from reportmine.inputs import REPORT_SUFFIXES, iter_input_paths
+from reportmine.pipeline import run_files
+from reportmine.settings import Settings
+from reportmine.store.rows import build_tables
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and symbolic links are POSIX")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and symbolic links are POSIX")]
 
-OPTIONS = RunOptions(stages=("parse", "extract"))
+OPTIONS = Settings(stages=("parse", "extract"))
 FOLDER_NAMES = ("hospitalA", "hospitalB", "2016", "sub", ".hidden")
 #: Names of files, links and FIFOs: report suffixes, other suffixes, none, hidden, Word's lock file, a folder's name.
 ENTRY_NAMES = ("2016.txt", "2017.md", "report.text", "notes.csv", "README", ".draft.txt", "~$2016.docx", "link.txt",
@@ -146,7 +148,7 @@ def test_every_input_once_with_a_unique_key_and_unique_ids(folders: list[Folder]
         if name_one_again and files:
             named.append(files[0])  # a file named and also found in the folder named: one input
         assert [str(p) for p in iter_input_paths(named)] == [path for path, _, _ in model]
-        from reportmine.reading import list_inputs
+        from reportmine.inputs import list_inputs
 
         inputs = list_inputs(named)
         assert [(i.path, i.key) for i in inputs] == [(path, key) for path, key, _ in model]

@@ -1,4 +1,4 @@
-"""Fuzz the writers (issue #11, item 7): random text holding every control character goes through the graph
+"""Fuzz the writers: random text holding every control character goes through the graph
 files and the report page, and whatever it holds, every output is written whole and parses.
 
 Control characters, DEL, U+FFFE/U+FFFF, U+2028 and (for the graphs, where a node id can come from an
@@ -28,7 +28,7 @@ ORDINARY = list("医院健康快车管理总结一二、“”（）&<>\"'\\u0b=
 #: XML 1.0's Char production: all the outputs may hold.
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 text = st.text(alphabet=st.sampled_from(CONTROLS + ORDINARY), min_size=1, max_size=12)
 graph_text = st.text(alphabet=st.sampled_from(CONTROLS + SURROGATES + ORDINARY), min_size=1, max_size=12)

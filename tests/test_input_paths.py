@@ -1,6 +1,6 @@
-"""Inputs: every path named or found is accounted for, and ids are unique and stable (issue #11, items 6 and 11).
+"""Inputs: every path named or found is accounted for, and ids are unique and stable.
 
-Item 11, unreadable paths: each kind of bad path, named on the command line
+Unreadable paths: each kind of bad path, named on the command line
 and found in a folder, goes through ``reportmine analyze`` (in process,
 ``--jobs 1``), ``reportmine.analyze`` and ``parse``/``extract``/``classify``;
 each must be one ``failed`` row of the files table (or one error line, exit
@@ -9,7 +9,7 @@ Permissions are simulated (root ignores permission bits) by refusing the
 registered paths in ``os``/``io``; as a user other than root the same cases
 also run with real ``chmod``. FIFOs, symbolic links and devices are real.
 
-Item 6, same-name files: ``hospitalA/2016.txt`` and ``hospitalB/2016.txt``
+Same-name files: ``hospitalA/2016.txt`` and ``hospitalB/2016.txt``
 get distinct ids in every table and distinct groups, the same in every run.
 """
 
@@ -27,9 +27,10 @@ from typer.testing import CliRunner
 import reportmine
 from reportmine.cli import app
 from reportmine.errors import InputError
-from reportmine.pipeline import RunOptions, process_file, run_files
+from reportmine.pipeline import process_file, run_files
 from reportmine.reading import read_file
-from reportmine.tables import build_tables
+from reportmine.settings import Settings
+from reportmine.store.rows import build_tables
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, symbolic links and permission bits are POSIX")
 
@@ -37,7 +38,7 @@ runner = CliRunner()
 SAMPLE = reportmine.sample_corpus()
 GOOD = (SAMPLE / "002_79988078600ed0aa.txt").read_bytes()
 OTHER = (SAMPLE / "000_c78ec01dfc651d77.txt").read_bytes()
-PARSE_ONLY = RunOptions(stages=("parse",))
+PARSE_ONLY = Settings(stages=("parse",))
 
 
 # --- Permissions, real or simulated --------------------------------------------------------------------------
@@ -408,7 +409,7 @@ def test_cli_writes_unique_ids_for_same_name_files(tmp_path: Path) -> None:
 ])
 def test_keys_are_unique_and_depend_only_on_the_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                        layout: set[str], named: list[str], keys: list[str]) -> None:
-    from reportmine.reading import list_inputs
+    from reportmine.inputs import list_inputs
 
     monkeypatch.chdir(tmp_path)
     write_files(tmp_path, dict.fromkeys(layout, "x"))

@@ -16,7 +16,7 @@ def describe(text: str, row: dict | None = None):
 
 
 def test_signature_names_the_issuer_and_title_the_year() -> None:
-    # shared corpus 002
+    # sample corpus 002
     meta = describe("连州市卫生系统创建平安医院2016年工作总结\n\n一、建设情况\n工作。\n\n"
                     "    连州市卫生和计划生育局\n\n    2016年12月2日\n")
     assert (meta.hospital, meta.hospital_source) == ("连州市卫生和计划生育局", "signature")

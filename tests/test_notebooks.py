@@ -74,6 +74,7 @@ def executed(path: Path) -> tuple[list[dict], str]:
         return execute(path, Path(folder))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_executes(path: Path) -> None:
     # With a CJK font or without one: the notebooks label their charts in Chinese or in ASCII, never in boxes.
@@ -86,6 +87,7 @@ def test_notebook_executes(path: Path) -> None:
         assert NO_FONT_LINE in text and "CJK font:" not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_draws_chinese_labels(path: Path) -> None:
     need("a CJK font for matplotlib", cjk_font() is not None, "Debian: apt-get install fonts-noto-cjk")

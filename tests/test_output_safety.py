@@ -1,4 +1,4 @@
-"""Issue #11, output safety: a run never deletes what it did not write, never mixes two runs, never runs twice at once.
+"""Output safety: a run never deletes what it did not write, never mixes two runs, never runs twice at once.
 
 The folder layout these tests rely on is documented in :mod:`reportmine.outputs`.
 """
@@ -40,7 +40,7 @@ def analyze_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, "analyze", "--no-progress", *args], capture_output=True, text=True, timeout=300)
 
 
-# --- Item 2: nothing of the user's is deleted or overwritten; inputs are never read from OUT ----------------------
+# --- Nothing of the user's is deleted or overwritten; inputs are never read from OUT ------------------------------
 
 def test_a_non_empty_folder_reportmine_did_not_write_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
@@ -68,6 +68,7 @@ def test_a_users_file_at_an_output_name_is_not_replaced(tmp_path: Path) -> None:
     assert (out / "run.json").read_text("utf-8") == "{}"
 
 
+@pytest.mark.slow
 def test_files_a_user_put_among_the_outputs_survive_the_next_run(tmp_path: Path) -> None:
     """The old code removed everything under OUT/tables/ and OUT/.cache/ and hidden files named like outputs."""
     out = tmp_path / "out"
@@ -91,6 +92,7 @@ def test_files_a_user_put_among_the_outputs_survive_the_next_run(tmp_path: Path)
     assert (out / "documents.csv").is_file()
 
 
+@pytest.mark.slow
 def test_inputs_are_never_read_from_inside_the_output_folder(tmp_path: Path, monkeypatch) -> None:
     corpus = small_corpus(tmp_path, 3)
     monkeypatch.chdir(tmp_path)
@@ -101,7 +103,7 @@ def test_inputs_are_never_read_from_inside_the_output_folder(tmp_path: Path, mon
         assert sorted(files.path) == ["r000.txt", "r001.txt", "r002.txt"]
 
 
-# --- Item 3: one run at a time ------------------------------------------------------------------------------------
+# --- One run at a time --------------------------------------------------------------------------------------------
 
 def test_a_second_run_into_a_held_folder_fails_at_once_naming_the_other(tmp_path: Path) -> None:
     out = tmp_path / "out"
@@ -117,6 +119,7 @@ def test_a_second_run_into_a_held_folder_fails_at_once_naming_the_other(tmp_path
     assert CliRunner().invoke(app, ["analyze", str(SAMPLE[2]), "-o", str(out), "--no-progress"]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_lose_no_rows(tmp_path: Path) -> None:
     """Before: both exited 0 and the files table held 293 of 395 files."""
     corpus = small_corpus(tmp_path / "corpus", 12)
@@ -130,7 +133,7 @@ def test_two_concurrent_runs_lose_no_rows(tmp_path: Path) -> None:
     assert len(reportmine.load_tables(out)["files"]) == 12
 
 
-# --- Item 4: a run is published whole; a kill at any moment leaves one complete run; --resume is exact -------------
+# --- A run is published whole; a kill at any moment leaves one complete run; --resume is exact ---------------------
 
 def _complete_run(out: Path) -> dict | None:
     """The run ``out`` shows, checked complete and consistent; None when no run was ever published."""
@@ -204,7 +207,7 @@ def test_killed_at_random_moments_out_holds_one_complete_run_and_resume_is_exact
     assert killed_mid_run >= 10, f"only {killed_mid_run} of 20 runs were killed before they finished (seed {seed})"
 
 
-# --- Item 5: workers end with the run ---------------------------------------------------------------------------
+# --- Workers end with the run -----------------------------------------------------------------------------------
 
 def _children(pid: int) -> set[int]:
     found = set()
@@ -219,6 +222,7 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
 def test_workers_exit_when_the_main_process_is_killed(tmp_path: Path) -> None:
     corpus = small_corpus(tmp_path / "corpus", 40, size=20000)
@@ -244,11 +248,11 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path: Path) -> None:
     assert analyze_cli(str(SAMPLE[2]), "-o", str(tmp_path / "out")).returncode == 0
 
 
-# --- Item 12: output path problems are usage errors, before any work ------------------------------------------------
+# --- Output path problems are usage errors, before any work ---------------------------------------------------------
 
 @pytest.mark.parametrize("case", ["file", "under-a-file", "read-only"])
 def test_an_unusable_output_folder_is_a_usage_error_before_any_work(tmp_path: Path, case: str, monkeypatch) -> None:
-    import reportmine.pipeline
+    import reportmine.analysis
 
     (tmp_path / "plain").write_text("x", "utf-8")
     out = {"file": tmp_path / "plain", "under-a-file": tmp_path / "plain" / "out",
@@ -259,7 +263,7 @@ def test_an_unusable_output_folder_is_a_usage_error_before_any_work(tmp_path: Pa
         if os.access(tmp_path / "ro", os.W_OK):  # root ignores permission bits: use a folder no one can write
             out = Path("/proc/reportmine-out")
     work = []
-    monkeypatch.setattr(reportmine.pipeline, "_stream_parts", lambda *a, **k: work.append(1))
+    monkeypatch.setattr(reportmine.analysis, "stream_parts", lambda *a, **k: work.append(1))
     result = CliRunner().invoke(app, ["analyze", str(SAMPLE[2]), "-o", str(out), "--no-progress"])
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
@@ -277,11 +281,11 @@ def test_library_errors_name_the_folder(tmp_path: Path) -> None:
 @pytest.mark.parametrize("where", ["missing-folder", "a-folder"])
 def test_a_codebook_that_cannot_be_written_is_a_usage_error_before_any_work(tmp_path: Path, where: str,
                                                                            monkeypatch) -> None:
-    import reportmine.themes
+    import reportmine.cli
 
     target = {"missing-folder": tmp_path / "nowhere" / "codebook.csv", "a-folder": tmp_path}[where]
     work = []
-    monkeypatch.setattr(reportmine.themes, "classify_parsed", lambda *a, **k: work.append(1))
+    monkeypatch.setattr(reportmine.cli, "classify_parsed", lambda *a, **k: work.append(1))
     result = CliRunner().invoke(app, ["classify", str(SAMPLE[2]), "--codebook", str(target)])
     assert result.exit_code == 2 and not work
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and str(target) in result.stderr

@@ -11,12 +11,16 @@ from hypothesis import strategies as st
 
 import reportmine
 from _outputs import leftovers, published_files
-from reportmine import pipeline
+from reportmine import runner
 from reportmine.outputs import current_run
-from reportmine.pipeline import RunOptions, process_file, run_files, tabulate
-from reportmine.tables import SCHEMAS, build_tables, load_tables, write_tables
+from reportmine.pipeline import process_file, run_files
+from reportmine.runner import tabulate
+from reportmine.settings import Settings
+from reportmine.store.files import load_tables, write_tables
+from reportmine.store.rows import build_tables
+from reportmine.store.schemas import SCHEMAS
 
-PARSE_ONLY = RunOptions(stages=("parse",))
+PARSE_ONLY = Settings(stages=("parse",))
 
 
 @pytest.fixture
@@ -54,7 +58,7 @@ def test_internal_errors_are_caught_per_file(monkeypatch: pytest.MonkeyPatch) ->
     def broken(path):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(reportmine.parsing, "parse_file", broken)
+    monkeypatch.setattr(reportmine.pipeline, "parse_file", broken)
     result = process_file(reportmine.sample_corpus() / "002_79988078600ed0aa.txt", PARSE_ONLY)
     assert result.status == "failed"
     assert "internal error in parse: RuntimeError: boom" in result.error
@@ -87,13 +91,13 @@ def test_resume_after_a_crash_skips_files_already_done(tmp_path: Path, monkeypat
         calls.append(str(path))
         return real_parse(path)
 
-    monkeypatch.setattr(reportmine.parsing, "parse_file", crashing)
+    monkeypatch.setattr(reportmine.pipeline, "parse_file", crashing)
     with pytest.raises(KeyboardInterrupt):
         list(run_files(corpus, PARSE_ONLY, cache_dir=cache))
     assert len(list(cache.glob("*.pickle"))) == 3
 
     calls.clear()
-    monkeypatch.setattr(reportmine.parsing, "parse_file", lambda path: (calls.append(str(path)), real_parse(path))[1])
+    monkeypatch.setattr(reportmine.pipeline, "parse_file", lambda path: (calls.append(str(path)), real_parse(path))[1])
     resumed = list(run_files(corpus, PARSE_ONLY, cache_dir=cache))
     assert calls == [str(p) for p in corpus[3:]]
     assert resumed == list(run_files(corpus, PARSE_ONLY))
@@ -127,6 +131,7 @@ def table_files(out: Path) -> dict[str, bytes]:
             if p.suffix in (".parquet", ".csv") and not any(x.startswith(".") for x in p.relative_to(run).parts)}
 
 
+@pytest.mark.slow
 def test_streamed_tables_are_byte_identical_for_any_jobs(mixed_corpus: list[Path], tmp_path: Path) -> None:
     one = tabulate(mixed_corpus, tmp_path / "one", jobs=1, partition_bytes=PARTITION)
     two = tabulate(mixed_corpus, tmp_path / "two", jobs=2, partition_bytes=PARTITION)
@@ -155,9 +160,9 @@ def test_streamed_tables_are_the_tables_built_in_memory(mixed_corpus: list[Path]
 def test_tables_hold_no_run_timings(tmp_path: Path) -> None:
     # A resumed run reuses cached results with the first run's timings; tables must not depend on them.
     corpus = sorted(reportmine.sample_corpus().glob("*.txt"))[:2]
-    tabulate(corpus, tmp_path / "a", options=PARSE_ONLY, cache_dir=tmp_path / "cache")
-    tabulate(corpus, tmp_path / "b", options=PARSE_ONLY)
-    tabulate(corpus, tmp_path / "c", options=PARSE_ONLY, cache_dir=tmp_path / "cache")
+    tabulate(corpus, tmp_path / "a", PARSE_ONLY, cache_dir=tmp_path / "cache")
+    tabulate(corpus, tmp_path / "b", PARSE_ONLY)
+    tabulate(corpus, tmp_path / "c", PARSE_ONLY, cache_dir=tmp_path / "cache")
     assert table_files(tmp_path / "a") == table_files(tmp_path / "b") == table_files(tmp_path / "c")
     assert "seconds" not in SCHEMAS["files"]
 
@@ -166,9 +171,7 @@ def test_tables_hold_no_run_timings(tmp_path: Path) -> None:
 def test_partitions_cover_the_inputs_in_order(sizes: list[int], target: int) -> None:
     files = [f"f{i}" for i in range(len(sizes))]
     size_of = dict(zip(files, sizes, strict=True))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipeline, "_file_size", size_of.__getitem__)
-        chunks = pipeline._partition(files, target)
+    chunks = runner.partition(files, target, size_of.__getitem__)
     assert [f for chunk in chunks for f in chunk] == files and chunks
     for chunk in chunks[:-1]:  # every partition but the last is as small as reaches the target
         assert sum(size_of[f] for f in chunk) >= target > sum(size_of[f] for f in chunk[:-1])
@@ -176,19 +179,20 @@ def test_partitions_cover_the_inputs_in_order(sizes: list[int], target: int) -> 
 
 _SLOW_CLI = """
 import sys, time
-import reportmine.parsing
+import reportmine.pipeline
 from reportmine.cli import main
 
-real = reportmine.parsing.parse_file
+real = reportmine.pipeline.parse_file
 def slow(path):
     time.sleep(0.2)  # slow enough to be killed between files
     return real(path)
-reportmine.parsing.parse_file = slow
+reportmine.pipeline.parse_file = slow
 sys.argv = ["reportmine", *sys.argv[1:]]
 main()
 """
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_whole_tables_and_resume_finishes_it(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
@@ -223,7 +227,7 @@ def test_a_killed_run_leaves_whole_tables_and_resume_finishes_it(tmp_path: Path,
 
     real_parse = reportmine.parsing.parse_file
     calls: list[str] = []
-    monkeypatch.setattr(reportmine.parsing, "parse_file", lambda path: (calls.append(str(path)), real_parse(path))[1])
+    monkeypatch.setattr(reportmine.pipeline, "parse_file", lambda path: (calls.append(str(path)), real_parse(path))[1])
     resumed = CliRunner().invoke(app, [*args, "-o", str(out), "--resume"])
     assert resumed.exit_code == 0, resumed.stderr
     assert len(calls) == 12 - done
@@ -232,15 +236,16 @@ def test_a_killed_run_leaves_whole_tables_and_resume_finishes_it(tmp_path: Path,
     assert not leftovers(out), "cache, staging or temporary files left"
 
 
+@pytest.mark.slow
 def test_an_interrupted_join_of_csv_parts_keeps_the_previous_table(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Killed while joining the workers' CSV parts into OUT/<name>.csv: no table changes, no temporary file stays."""
-    import reportmine.tables
+    import reportmine.store.files
 
     corpus = sorted(reportmine.sample_corpus().glob("*.txt"))
-    tabulate(corpus[:1], tmp_path, options=PARSE_ONLY)
+    tabulate(corpus[:1], tmp_path, PARSE_ONLY)
     before = table_files(tmp_path)
-    real_append = reportmine.tables._append_rows
+    real_append = reportmine.store.files._append_rows
     calls: list[int] = []
 
     def interrupted(*args):
@@ -249,21 +254,22 @@ def test_an_interrupted_join_of_csv_parts_keeps_the_previous_table(tmp_path: Pat
             raise KeyboardInterrupt
         return real_append(*args)
 
-    monkeypatch.setattr(reportmine.tables, "_append_rows", interrupted)
+    monkeypatch.setattr(reportmine.store.files, "_append_rows", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
+        tabulate(corpus, tmp_path, PARSE_ONLY, partition_bytes=PARTITION)
     assert len(calls) == 2
     assert table_files(tmp_path) == before
     assert not leftovers(tmp_path), "the interrupted run's files stayed"
     monkeypatch.undo()
-    tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
+    tabulate(corpus, tmp_path, PARSE_ONLY, partition_bytes=PARTITION)
     assert not leftovers(tmp_path)
     assert not list(current_run(tmp_path).joinpath("tables").rglob("*.csv")), "CSV parts are joined, not published"
 
 
+@pytest.mark.slow
 def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = sorted(reportmine.sample_corpus().glob("*.txt"))
-    tabulate(corpus[:1], tmp_path, options=PARSE_ONLY)
+    tabulate(corpus[:1], tmp_path, PARSE_ONLY)
     before = table_files(tmp_path)
     real_to_csv = pd.DataFrame.to_csv
     calls: list[int] = []
@@ -276,7 +282,7 @@ def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, mon
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
+        tabulate(corpus, tmp_path, PARSE_ONLY, partition_bytes=PARTITION)
     assert table_files(tmp_path) == before
     assert not leftovers(tmp_path), "the interrupted run's files stayed"
     monkeypatch.undo()
@@ -284,10 +290,11 @@ def test_an_interrupted_table_write_keeps_the_previous_table(tmp_path: Path, mon
     killed.mkdir()
     (killed / ".sections.parquet.x1y2").write_bytes(b"PAR1")
     (tmp_path / ".sections.parquet.x1y2").write_bytes(b"not ours")  # a user's file that looks like a temporary
-    tabulate(corpus, tmp_path, options=PARSE_ONLY, partition_bytes=PARTITION)
+    tabulate(corpus, tmp_path, PARSE_ONLY, partition_bytes=PARTITION)
     assert leftovers(tmp_path) == [".sections.parquet.x1y2"], "the killed run's files stay, or the user's went"
 
 
+@pytest.mark.slow
 def test_analyze_writes_the_same_bytes_with_the_tail_overlapped(tmp_path: Path) -> None:
     """--jobs 2 writes the flat tables while comparing from the staged parts; --jobs 1 does one after the other.
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reportmine import parse_text
-from reportmine.sections import match_marker
+from reportmine.markers import match_marker
 
 # Pieces that exercise markers, titles, noise and metadata far more often than random text.
 PIECES = st.sampled_from([

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reportmine import InputError, read_file
-from reportmine.reading import iter_input_paths
+from reportmine.inputs import iter_input_paths
 
 TEXT = "连州市卫生系统创建平安医院2016年工作总结\r\n一、“平安医院”建设工作情况\n\n  1、领导重视,措施有力。\n"
 

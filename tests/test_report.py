@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from conftest import need
-from reportmine import report
 from reportmine.compare import Comparison
+from reportmine.report import appendix as report_appendix
+from reportmine.report import data as report_data
 from reportmine.report import render_report, write_report
-from reportmine.tables import SCHEMAS
+from reportmine.store.schemas import SCHEMAS
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -364,6 +365,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.mark.slow
 def test_report_opens_in_chromium(tmp_path: Path, page: str) -> None:
     chromium = _chromium()
     # Skips without a browser, except in CI (REPORTMINE_REQUIRE_BROWSER), where it fails.
@@ -405,11 +407,12 @@ def test_renders_the_real_tables_of_the_sample_corpus() -> None:
     # The tables' own dtypes (nullable Int64, string, boolean) and ids, from a real run of the sample corpus;
     # the comparison is a minimal one, so that this test does not wait on compare.py.
     import reportmine
-    from reportmine.pipeline import RunOptions, run_files
-    from reportmine.tables import build_tables
+    from reportmine.pipeline import run_files
+    from reportmine.settings import Settings
+    from reportmine.store.rows import build_tables
 
     # Parse and classify only: mention extraction is not this module's concern (and comes later).
-    options = RunOptions(stages=("parse", "classify"))
+    options = Settings(stages=("parse", "classify"))
     tables = build_tables(run_files(sorted(reportmine.sample_corpus().glob("*.txt")), options))
     assert len(tables["sections"]) and len(tables["section_themes"])
     documents = tables["documents"].copy()
@@ -465,6 +468,7 @@ def _corpus_tables(docs_per_group: int, groups: int = 32) -> dict[str, pd.DataFr
             "section_themes": _frame("section_themes", themes), "mentions": _frame("mentions", mentions)}
 
 
+@pytest.mark.slow
 def test_report_size_is_bounded_by_groups_not_sections() -> None:
     from reportmine.compare import compare
 
@@ -485,13 +489,13 @@ def test_report_size_is_bounded_by_groups_not_sections() -> None:
     block = big.split('id="sec-t-nursing_care"')[1].split('<div class="block"')[0]
     assert block.count("<tr>") == 1 + 20 and "First 20 of 6,400" in block
     assert "SELECT s.doc_id, s.outline, s.file, s.line, s.title FROM sections s" in block
-    assert "primary_theme = &#x27;nursing_care&#x27;" in block
+    assert "p.theme = &#x27;nursing_care&#x27;" in block
 
 
 # --- The appendix blocks: filled in DuckDB and numpy, as the first heap-based pass filled them ------------
 
 def _reference_keep(block, key: tuple[Any, ...], row: Any) -> Any:
-    """Count a row in ``block`` and keep it if among the block's first :data:`report._SECTION_CAP` by ``key``.
+    """Count a row in ``block`` and keep it if among the block's first :data:`report_data.SECTION_CAP` by ``key``.
 
     ``row`` is the row's dict, or a function making it: most rows of a large
     corpus are only counted, so their dict is built only when a block keeps
@@ -501,11 +505,11 @@ def _reference_keep(block, key: tuple[Any, ...], row: Any) -> Any:
 
     block.total += 1
     heap = block.__dict__.setdefault("reference_heap", [])   # the block's own heap, in the first version
-    if len(heap) < report._SECTION_CAP or key < heap[0][0].key:
+    if len(heap) < report_data.SECTION_CAP or key < heap[0][0].key:
         if callable(row):
             row = row()
         item = (_ReferenceNeg(key), block.total, row)   # a max-heap of the smallest keys: the largest is dropped first
-        if len(heap) < report._SECTION_CAP:
+        if len(heap) < report_data.SECTION_CAP:
             heapq.heappush(heap, item)
         else:
             heapq.heapreplace(heap, item)
@@ -528,59 +532,59 @@ class _ReferenceNeg:
 
 
 
-def _reference_fill_blocks(ctx) -> None:
+def _reference_fill_blocks(facts, blocks) -> None:
     """The first implementation: every row through a bounded heap per block, in Python."""
-    if not ctx.blocks:
+    if not blocks.by_anchor:
         return
-    source = report._open_source(ctx.tables, ctx.documents)
+    source = report_data.open_source(facts.tables, facts.documents)
     try:
         wanted: set[str] = set()
-        if ctx._by_mention:
+        if blocks.by_mention:
             query = (f"SELECT m.doc_id, m.section_id, m.file, m.line, m.start, m.type, m.text, m.unit, "
                      f"coalesce(m.name, m.text) AS activity, s.theme FROM mentions m "
-                     f"LEFT JOIN (SELECT section_id, theme FROM {report._SECTIONS}) s ON s.section_id = m.section_id")
+                     f"LEFT JOIN (SELECT section_id, theme FROM {report_data.SECTIONS}) s ON s.section_id = m.section_id")
             for batch in source.batches(query):
                 columns = list(batch.items())
                 doc_ids, files, starts = batch["doc_id"], batch["file"], batch["start"]
                 types, units, themes, activities = batch["type"], batch["unit"], batch["theme"], batch["activity"]
                 for i in range(len(doc_ids)):
-                    row: Any = functools.partial(report._row_at, columns, i)   # a dict only if a block keeps it
+                    row: Any = functools.partial(report_data.row_at, columns, i)   # a dict only if a block keeps it
                     kind = types[i] or "unknown"
-                    targets = [ctx._by_mention.get(("type", kind))]
+                    targets = [blocks.by_mention.get(("type", kind))]
                     if types[i] == "activity":
-                        targets.append(ctx._by_mention.get(("activity", activities[i])))
-                    targets.append(ctx._by_mention.get(("quantity", (kind, units[i] or "", themes[i]))))
+                        targets.append(blocks.by_mention.get(("activity", activities[i])))
+                    targets.append(blocks.by_mention.get(("quantity", (kind, units[i] or "", themes[i]))))
                     key = (str(doc_ids[i] or files[i]), starts[i] or 0)
                     for block in targets:
                         if block is not None:
                             row = _reference_keep(block, key, row)
-            for block in ctx._by_mention.values():
+            for block in blocks.by_mention.values():
                 wanted.update(str(r[2]["section_id"]) for r in block.__dict__.get("reference_heap", []) if r[2]["section_id"])
         lookup: dict[str, dict[str, Any]] = {}
         # Text blocks by group, so that a section is searched only for its own group's needles and the global ones.
-        everywhere = [(needle, block) for needle, where, block in ctx._by_text if where is None]
+        everywhere = [(needle, block) for needle, where, block in blocks.by_text if where is None]
         by_text_group: dict[str, list[tuple[str, Any]]] = {}
-        for needle, where, block in ctx._by_text:
+        for needle, where, block in blocks.by_text:
             if where is not None:
                 by_text_group.setdefault(where, list(everywhere)).append((needle, block))
-        if ctx._by_group_theme or ctx._by_theme or ctx._by_kind_theme or ctx._by_text or wanted:
-            for batch in source.batches(f"SELECT * FROM {report._SECTIONS}"):
+        if blocks.by_group_theme or blocks.by_theme or blocks.by_kind_theme or blocks.by_text or wanted:
+            for batch in source.batches(f"SELECT * FROM {report_data.SECTIONS}"):
                 columns = list(batch.items())
                 section_ids, doc_ids, lines = batch["section_id"], batch["doc_id"], batch["line"]
                 groups, themes, kinds = batch["grp"], batch["theme"], batch["kind"]
                 outlines, titles, bodies = batch["outline"], batch["title"], batch["body"]
                 for i in range(len(section_ids)):
-                    row = functools.partial(report._row_at, columns, i)
+                    row = functools.partial(report_data.row_at, columns, i)
                     section_id = section_ids[i]
                     if section_id in wanted:
                         lookup[section_id] = {"outline": outlines[i], "title": titles[i]}
                     group, theme = groups[i], themes[i]
                     key = (str(doc_ids[i]), lines[i] or 0, section_id)
-                    for block in (ctx._by_group_theme.get((group, theme)), ctx._by_theme.get(theme),
-                                  ctx._by_kind_theme.get((kinds[i], theme))):
+                    for block in (blocks.by_group_theme.get((group, theme)), blocks.by_theme.get(theme),
+                                  blocks.by_kind_theme.get((kinds[i], theme))):
                         if block is not None:
                             row = _reference_keep(block, key, row)
-                    needles = by_text_group.get(group, everywhere) if ctx._by_text else ()
+                    needles = by_text_group.get(group, everywhere) if blocks.by_text else ()
                     if needles:
                         text = f"{titles[i] or ''}\n{bodies[i] or ''}".lower()
                         for needle, block in needles:
@@ -588,7 +592,7 @@ def _reference_fill_blocks(ctx) -> None:
                                 row = _reference_keep(block, key, row)
     finally:
         source.close()
-    for block in ctx.blocks.values():
+    for block in blocks.by_anchor.values():
         block.rows = [item[2] for item in sorted(block.__dict__.get("reference_heap", []), key=lambda item: item[0].key)]
         block.__dict__.pop("reference_heap", None)
         if block.mentions:
@@ -596,11 +600,11 @@ def _reference_fill_blocks(ctx) -> None:
                 row["section"] = lookup.get(str(row.get("section_id")), {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("corpus", ["sample", "generated"])
 def test_blocks_are_filled_as_the_heap_pass_filled_them(corpus: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same page, every block's rows and totals included, from the SQL/numpy fill and the reference."""
     import reportmine
-    from reportmine import report
     from reportmine.compare import compare
 
     if corpus == "sample":
@@ -609,6 +613,6 @@ def test_blocks_are_filled_as_the_heap_pass_filled_them(corpus: str, monkeypatch
         tables = _corpus_tables(docs_per_group=12)
     comparison = compare(tables)
     page = render_report(tables, comparison)
-    monkeypatch.setattr(report, "_fill_blocks", _reference_fill_blocks)
+    monkeypatch.setattr(report_appendix, "fill_blocks", _reference_fill_blocks)
     assert render_report(tables, comparison) == page
     assert "sec-kw-" in page and "sec-m-" in page   # keyword (text) and mention blocks were filled

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from reportmine import parse_text
 from reportmine.cli import app
 
 
+@pytest.mark.slow
 def test_twenty_megabyte_single_line() -> None:
     text = "一、加强管理。" + "医院工作" * 5_000_000
     parsed = parse_text(text)
@@ -23,6 +25,7 @@ def test_twenty_megabyte_single_line() -> None:
     assert section.end == len(text)
 
 
+@pytest.mark.slow
 def test_ten_thousand_nested_markers() -> None:
     lines = []
     for i in range(10_000):
@@ -40,12 +43,14 @@ def test_deeply_nested_brackets_are_not_markers() -> None:
     assert all(not d.sections for d in parsed.documents)
 
 
+@pytest.mark.slow
 def test_hundred_thousand_candidate_markers() -> None:
     # Every line needs the numbering context to decide: linear, not quadratic.
     parsed = parse_text("\n".join("5、7月份检查" for _ in range(100_000)))
     assert sum(len(d.sections) for d in parsed.documents) == 0
 
 
+@pytest.mark.slow
 def test_many_titles_and_teasers() -> None:
     text = "\n".join(f"医院工作总结篇{'一二三'[i % 3]}\n一、内容{i}\n" + "医院工作" * 5 + "..." for i in range(20_000))
     parsed = parse_text(text)

@@ -1,11 +1,12 @@
-"""Numbering markers, levels and titles (shared/gold/GUIDE.md "Numbering markers", "Levels", "Titles")."""
+"""Numbering markers, levels and titles (the structure guide, GUIDE.md: "Numbering markers", "Levels", "Titles")."""
 
 from __future__ import annotations
 
 import pytest
 
 from reportmine import parse_text
-from reportmine.sections import cn_to_int, match_marker, split_title
+from reportmine.markers import cn_to_int, match_marker
+from reportmine.sections import split_title
 
 # (line, family, number, marker) for every family of the guide's table, full- and half-width.
 MARKER_ROWS = [
@@ -60,7 +61,7 @@ def test_marker_families(line: str, family: str, number: int, marker: str) -> No
     assert (match.family, match.number, match.marker, match.certain) == (family, number, marker, True)
 
 
-# Line starts that are not markers (GUIDE.md and issue: false positives stay out).
+# Line starts that are not markers (GUIDE.md: false positives stay out).
 NOT_MARKERS = [
     "一年来，能够积极参加医院组织的各项学习活动",
     "2型糖尿病患者管理",
@@ -147,7 +148,7 @@ def test_parent_is_nearest_open_higher_family() -> None:
     parsed = parse_text("一、甲\n（一）乙\n1、丙\n（二）丁\n2、戊\n二、己\n")
     doc = parsed.documents[0]
     outline = [s.outline for s in doc.sections]
-    assert outline == ["一", "一/（一）", "一/（一）/1", "一/（二）", "一/（二）/2", "二"]  # issue 2: ``二/（三）/2``
+    assert outline == ["一", "一/（一）", "一/（一）/1", "一/（二）", "一/（二）/2", "二"]  # the form ``二/（三）/2``
     assert doc.parent_of(doc.sections[4]) == doc.sections[3]
     assert [c.marker for c in doc.children_of(doc.sections[0])] == ["（一）", "（二）"]
 
@@ -180,7 +181,7 @@ def test_split_title_columns() -> None:
 
 # Markers without punctuation count only when the numbering makes them certain (GUIDE.md).
 def test_missing_punctuation_confirmed_by_sequence() -> None:
-    # shared corpus 004, 篇十: ``1省、市级…`` ``2院…`` ``3重点…``
+    # sample corpus 004, 篇十: ``1省、市级…`` ``2院…`` ``3重点…``
     text = "一、资金扶持\n1省、市级重点学科给予资金匹配。\n2院重点专科给予扶持资金。\n3重点专科开展新业务。\n"
     assert [m for m, *_ in sections_of(text)] == ["一、", "1", "2", "3"]
 
@@ -190,13 +191,13 @@ def test_lone_bare_number_is_not_a_section() -> None:
 
 
 def test_bare_chinese_numeral_with_heading_verb() -> None:
-    # shared corpus 003, 篇五: ``六开展形式多样的活动`` among ``三、`` ``四、``.
+    # sample corpus 003, 篇五: ``六开展形式多样的活动`` among ``三、`` ``四、``.
     text = "三、获得荣誉\n六开展形式多样的活动,增强职工凝聚力。\n四、下半年工作\n"
     assert [m for m, *_ in sections_of(text)] == ["三、", "六", "四、"]
 
 
 def test_months_list_confirmed_by_sequence() -> None:
-    # shared corpus 003 line 139-140: ``2、3月8日`` and ``3、4—6月`` are items 2 and 3.
+    # sample corpus 003 line 139-140: ``2、3月8日`` and ``3、4—6月`` are items 2 and 3.
     text = "1、春节期间召开座谈会。\n2、3月8日,组织职工观看电教片。\n3、4—6月,开展党务活动。\n"
     assert [m for m, *_ in sections_of(text)] == ["1、", "2、", "3、"]
     assert sections_of("我院组织检查。\n5、7月份分阶段组织开展了两次检查。\n") == []

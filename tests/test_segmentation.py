@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 import reportmine
 from reportmine import ReportmineError, load_taxonomy
+from reportmine.errors import SettingsError
+from reportmine.matching import get_matcher
 from reportmine.segmentation import (
-    _WORDLIKE,
     TOKENIZERS,
+    WORDLIKE,
     build_domain_dictionary,
     cut,
     domain_words,
@@ -20,12 +22,11 @@ from reportmine.segmentation import (
     normalize_term,
     resolve_tokenizer,
 )
-from reportmine.themes import _matcher
 
 # (text, tokens that must appear, tokens that must not): keywords are whole
-# tokens and never fire inside a longer domain term (issue 4, point 2).
+# tokens and never fire inside a longer domain term.
 CUT_CASES = [
-    # the issue's example: 急诊 not inside 门急诊人次
+    # the classic case: 急诊 not inside 门急诊人次
     ("全年门急诊人次12万", ["门急诊人次"], ["急诊"]),
     ("急诊科加强急诊急救管理", ["急诊科", "急诊", "急救"], []),
     ("严格落实三基三严培训", ["三基三严"], ["三"]),
@@ -82,7 +83,7 @@ def test_every_keyword_is_in_the_dictionary() -> None:
 def test_every_keyword_is_found_alone() -> None:
     """Each taxonomy keyword, written alone, is matched as itself."""
     taxonomy = load_taxonomy()
-    matcher = _matcher(taxonomy)
+    matcher = get_matcher(taxonomy)
     for theme in taxonomy.themes:
         for keyword in theme.keywords:
             assert list(matcher.find(matcher.segmenter.cut(keyword))) == [normalize_term(keyword)], keyword
@@ -92,7 +93,7 @@ def test_vocabulary_words_do_not_swallow_keywords() -> None:
     """A segmentation word holding a keyword hides it; allowed only where that is the point."""
     blockers = {"门急诊", "门急诊量", "急诊楼"}  # 急诊 of a building or a service count is not emergency care
     taxonomy = load_taxonomy()
-    matcher = _matcher(taxonomy)
+    matcher = get_matcher(taxonomy)
     keywords = {normalize_term(k) for k in taxonomy.keywords()}
     for word in map(normalize_term, load_vocabulary()["segmentation"]["words"]):
         if word in matcher.terms or word in blockers:
@@ -114,7 +115,7 @@ def test_global_jieba_untouched() -> None:
     assert "院感" not in jieba.dt.FREQ or jieba.dt.FREQ.get("院感", 0) < 100_000
 
 
-# --- Speed work: the same tokens, faster (issue 6, point 1) -----------------------
+# --- Speed work: the same tokens, faster ------------------------------------------
 
 
 def _sample_texts() -> list[str]:
@@ -133,7 +134,7 @@ def _sample_texts() -> list[str]:
 def _jieba_reference(text: str) -> tuple[str, ...]:
     """What jieba's own ``Tokenizer.cut`` gives on our dictionary, filtered as Segmenter.cut filters."""
     tokenizer = get_segmenter().tokenizer
-    return tuple(t for t in tokenizer.cut(normalize(text), HMM=False) if _WORDLIKE.search(t))
+    return tuple(t for t in tokenizer.cut(normalize(text), HMM=False) if WORDLIKE.search(t))
 
 
 # Runs jieba treats specially: single ASCII letters and digits joined, its symbols
@@ -183,14 +184,15 @@ def test_rjieba_agrees_with_extra_words() -> None:
 
 
 def test_tokenizer_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("REPORTMINE_TOKENIZER", raising=False)
     assert resolve_tokenizer() == "jieba"
-    monkeypatch.setenv("REPORTMINE_TOKENIZER", "rjieba")
-    assert resolve_tokenizer() == "rjieba"
-    assert resolve_tokenizer("jieba") == "jieba"  # an explicit choice wins
+    assert resolve_tokenizer("rjieba") == "rjieba"
+    monkeypatch.setenv("REPORTMINE_TOKENIZER", "rjieba")  # the tokenizer is passed, never read from the environment
+    assert resolve_tokenizer() == "jieba"
+    assert get_segmenter().engine == "jieba"
     assert set(TOKENIZERS) == {"jieba", "rjieba"}
-    with pytest.raises(ReportmineError, match="unknown tokenizer 'pkuseg'"):
+    with pytest.raises(SettingsError, match="unknown tokenizer 'pkuseg'") as info:
         resolve_tokenizer("pkuseg")
+    assert info.value.setting == "tokenizer" and isinstance(info.value, ReportmineError)
 
 
 def test_missing_rjieba_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,25 +202,25 @@ def test_missing_rjieba_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setitem(sys.modules, "rjieba", None)  # import fails as if not installed
     monkeypatch.setattr(segmentation, "_SEGMENTERS", {})
-    with pytest.raises(ReportmineError, match="pip install rjieba"):
+    with pytest.raises(SettingsError, match="pip install rjieba"):
         get_segmenter(["某个新词"], "rjieba")
 
 
 def test_jieba_loads_quietly(capfd: pytest.CaptureFixture[str]) -> None:
     """No "Building prefix dict…" lines on stderr: the theme tokenizer and the tagger of metadata."""
-    from reportmine.metadata import _pos_tokenizer
+    from reportmine.metadata import pos_tokenizer
     from reportmine.segmentation import Segmenter
 
     Segmenter(["静默加载测试词"]).cut("加强院感管理")
-    _pos_tokenizer.cache_clear()
-    list(_pos_tokenizer().cut("蚌埠市第一人民医院"))
+    pos_tokenizer.cache_clear()
+    list(pos_tokenizer().cut("蚌埠市第一人民医院"))
     assert capfd.readouterr().err == ""
 
 
 def test_only_short_texts_are_cached() -> None:
-    from reportmine.segmentation import _CACHE_MAX_CHARS, Segmenter
+    from reportmine.segmentation import CACHE_MAX_CHARS, Segmenter
 
     segmenter = Segmenter()
     segmenter.cut("加强院感管理")
-    segmenter.cut("加强院感管理" * (_CACHE_MAX_CHARS // 6 + 1))
+    segmenter.cut("加强院感管理" * (CACHE_MAX_CHARS // 6 + 1))
     assert segmenter._cut_cached.cache_info().currsize == 1

@@ -1,6 +1,6 @@
 """Start-up: importing the package and the CLI loads none of the heavy libraries.
 
-``reportmine --help`` should answer at once (issue 6: under 1 s); what makes
+``reportmine --help`` should answer at once (under 1 s); what makes
 it slow is importing jieba (and its dictionary), pandas, scikit-learn,
 networkx or numpy at module level. Not a timed test: ``python -X importtime``
 lists every module a fresh interpreter imports, and none of these may appear.

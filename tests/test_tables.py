@@ -9,10 +9,13 @@ import pytest
 
 import reportmine
 from _outputs import leftovers
-from reportmine.pipeline import RunOptions, run_files
-from reportmine.tables import SCHEMAS, build_tables, write_tables
+from reportmine.pipeline import run_files
+from reportmine.settings import Settings
+from reportmine.store.files import write_tables
+from reportmine.store.rows import build_tables
+from reportmine.store.schemas import SCHEMAS
 
-PARSE_ONLY = RunOptions(stages=("parse",))
+PARSE_ONLY = Settings(stages=("parse",))
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +73,12 @@ def test_written_files_round_trip_and_are_deterministic(tables: dict[str, pd.Dat
     assert first["files"][0].name == "files.parquet"
 
 
+@pytest.mark.slow
 def test_csv_joined_from_parts_equals_csv_of_the_whole_table(tables: dict[str, pd.DataFrame], tmp_path: Path) -> None:
     """Parts of a few rows each, their CSV formatted apart (or not at all): the joined file is the table's CSV."""
     import shutil
 
-    from reportmine.tables import _CSV_PARTS, finish_tables, start_parts, write_part
+    from reportmine.store.files import CSV_PARTS, finish_tables, start_parts, write_part
 
     for drop_csv_parts in (False, True):
         out = tmp_path / f"out{int(drop_csv_parts)}"
@@ -84,7 +88,7 @@ def test_csv_joined_from_parts_equals_csv_of_the_whole_table(tables: dict[str, p
             write_part({name: frame.iloc[begin:begin + step] if name == "sections" else frame.iloc[0:0]
                         for name, frame in tables.items()}, staging, index)
         if drop_csv_parts:
-            shutil.rmtree(staging / _CSV_PARTS)
+            shutil.rmtree(staging / CSV_PARTS)
         finish_tables(staging, out)
         whole = tables["sections"].to_csv(index=False, lineterminator="\n")
         assert (out / "sections.csv").read_text("utf-8") == whole

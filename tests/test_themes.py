@@ -15,7 +15,9 @@ from conftest import DEV_FILES, GOLD, corpus_file
 from reportmine import TaxonomyError, classify_parsed, classify_text, codebook, load_taxonomy, parse_text
 from reportmine.cli import app
 from reportmine.evaluate import score_themes
-from reportmine.themes import OTHER, SCOPES
+from reportmine.matching import get_matcher
+from reportmine.taxonomy import OTHER
+from reportmine.themes import SCOPES
 
 # --- Taxonomy -----------------------------------------------------------------
 
@@ -60,8 +62,31 @@ def test_bad_taxonomy_is_reported(tmp_path: Path, text: str, expected: list[str]
 
 
 def test_missing_taxonomy_file(tmp_path: Path) -> None:
-    with pytest.raises(TaxonomyError, match="cannot read"):
+    with pytest.raises(TaxonomyError, match="cannot read") as info:
         load_taxonomy(tmp_path / "none.toml")
+    assert info.value.path == str(tmp_path / "none.toml") and info.value.entry is None
+
+
+@pytest.mark.parametrize(("text", "entry", "reason"), [
+    ('[[theme]]\nid = "a"\nname_zh = "甲"\ndefinition = "A."\n', "theme #1 (a)", "missing keywords"),
+    ("[[theme]]\n" + GOOD_THEME + "[[theme]]\n" + GOOD_THEME, "theme #2 (a)", "id also used by theme #1"),
+    ('[[theme]]\nid = 3\nname_zh = "甲"\ndefinition = "A."\nkeywords = ["甲"]\n', "theme #1",
+     "id must be lower-case ascii letters, digits and _"),
+    ("not toml [[", None, None),
+    ('name = "x"\n', None, "no [[theme]] entries"),
+    ("theme = [1]\n", None, "theme #1 is not a table"),  # worded as before the entry field
+])
+def test_taxonomy_error_fields(tmp_path: Path, text: str, entry: str | None, reason: str | None) -> None:
+    """The error names the file and the entry apart; its message joins them as "path: entry: reason"."""
+    path = tmp_path / "mine.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TaxonomyError) as info:
+        load_taxonomy(path)
+    error = info.value
+    assert error.path == str(path) and error.entry == entry
+    if reason is not None:
+        assert error.reason == reason
+    assert str(error) == ": ".join(part for part in (error.path, error.entry, error.reason) if part)
 
 
 # --- Sections --------------------------------------------------------------------
@@ -75,7 +100,7 @@ def section_themes(text: str) -> dict[str, list[str]]:
 
 
 def test_keyword_as_token_not_substring() -> None:
-    # 急诊 must not fire inside 门急诊人次 (issue 4, point 2)
+    # 急诊 must not fire inside 门急诊人次
     got = section_themes("医院工作总结\n一、业务指标\n全年门急诊人次、出院人次稳步增长，病床使用率提高。\n")
     assert got["业务指标"][0] == "reform_operations_performance"
 
@@ -172,7 +197,7 @@ def test_json_shape(parsed_corpus: dict) -> None:
 
 
 def test_dev_gold_acceptance(parsed_corpus: dict) -> None:
-    """Issue 4 acceptance on the dev gold (eval_themes.py's metrics)."""
+    """The accepted scores on the dev gold (eval_themes.py's metrics)."""
     pairs = [(json.loads((GOLD / f"{stem}.themes.json").read_text("utf-8")),
               classify_parsed(parsed_corpus[stem]).to_dict()) for stem in DEV_FILES]
     scores = score_themes(pairs)
@@ -181,9 +206,10 @@ def test_dev_gold_acceptance(parsed_corpus: dict) -> None:
     assert scores["scope_acc"] == 1.0
 
 
+@pytest.mark.slow
 def test_learned_model_runs(parsed_corpus: dict) -> None:
     """The weakly supervised model (off by default) trains and classifies deterministically."""
-    from reportmine.themes import weak_training_set
+    from reportmine.learned import weak_training_set
 
     examples = weak_training_set()
     assert len(examples) > 100
@@ -257,7 +283,7 @@ def test_codebook_without_results() -> None:
     assert {"theme", "name_zh", "definition", "keywords", "example_sections", "sections", "documents"} <= set(table)
 
 
-# --- Speed work: same output, less work (issue 6, point 1) --------------------------
+# --- Speed work: same output, less work ---------------------------------------------
 
 
 def _find_by_trying_every_run(matcher, tokens):
@@ -280,18 +306,14 @@ def _find_by_trying_every_run(matcher, tokens):
 
 def _token_pieces() -> list[str]:
     """Keywords, their halves and a few other words: runs that start terms, end them, or neither."""
-    from reportmine.themes import _matcher
-
-    terms = sorted(_matcher(load_taxonomy()).terms)[::7]
+    terms = sorted(get_matcher(load_taxonomy()).terms)[::7]
     return terms + [t[: len(t) // 2] for t in terms if len(t) > 1] + [t[len(t) // 2:] for t in terms] + ["的", "工作"]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_token_pieces()), max_size=30))
 def test_prefix_pruned_find_matches_every_run(tokens: list[str]) -> None:
-    from reportmine.themes import _matcher
-
-    matcher = _matcher(load_taxonomy())
+    matcher = get_matcher(load_taxonomy())
     assert list(matcher.find(tokens)) == list(_find_by_trying_every_run(matcher, tokens))
 
 
@@ -317,13 +339,13 @@ def test_cli_tokenizer_option() -> None:
 def test_scope_counts_health_characters_as_a_loop_would() -> None:
     """The off-domain density, counted with str.count, is the per-character count."""
     from reportmine.segmentation import load_vocabulary
-    from reportmine.themes import _HAN, _health_chars
+    from reportmine.themes import HAN_RUN, health_chars
 
     medical = set(load_vocabulary()["health"]["chars"])
     text = reportmine.sample_corpus().joinpath(f"{DEV_FILES[0]}.txt").read_text("utf-8") + "abc㐀\u9fff"
     han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
-    assert len(text) - len(_HAN.sub("", text)) == len(han)
-    assert sum(text.count(ch) for ch in _health_chars()) == sum(ch in medical for ch in han)
+    assert len(text) - len(HAN_RUN.sub("", text)) == len(han)
+    assert sum(text.count(ch) for ch in health_chars()) == sum(ch in medical for ch in han)
 
 
 def _sample_texts(parsed_corpus: dict) -> list[str]:
@@ -340,9 +362,7 @@ def test_text_hits_equal_hits_of_the_full_cut(parsed_corpus: dict, tokenizer: st
     """Cutting only the blocks around possible terms finds what cutting everything finds."""
     if tokenizer == "rjieba":
         pytest.importorskip("rjieba")
-    from reportmine.themes import _matcher
-
-    matcher = _matcher(load_taxonomy(), tokenizer)
+    matcher = get_matcher(load_taxonomy(), tokenizer)
     texts = _sample_texts(parsed_corpus)
     assert len(texts) > 2000
     differ = [t for t in texts if matcher._text_hits(t) != matcher.hits(matcher.segmenter.cut(t))]
@@ -353,9 +373,7 @@ def test_text_hits_equal_hits_of_the_full_cut(parsed_corpus: dict, tokenizer: st
 
 def _glued_text_pieces() -> list[str]:
     """Terms, halves of terms, punctuation, spaces, Latin and digits: terms split or joined across symbols."""
-    from reportmine.themes import _matcher
-
-    terms = sorted(_matcher(load_taxonomy()).terms)[::5]
+    terms = sorted(get_matcher(load_taxonomy()).terms)[::5]
     halves = [t[: len(t) // 2] for t in terms if len(t) > 1] + [t[len(t) // 2:] for t in terms]
     return terms + halves + ["，", "。", "、", " ", "\n", "（", "）", "-", ".", "+", "%", "ICU", "3", "ｄｒｇ", "㐀", "的"]
 
@@ -363,9 +381,7 @@ def _glued_text_pieces() -> list[str]:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_glued_text_pieces()), max_size=40))
 def test_text_hits_equal_hits_on_random_text(pieces: list[str]) -> None:
-    from reportmine.themes import _matcher
-
-    matcher = _matcher(load_taxonomy())
+    matcher = get_matcher(load_taxonomy())
     text = "".join(pieces)
     assert matcher._text_hits(text) == matcher.hits(matcher.segmenter.cut(text))
     assert matcher.text_hits(text) == matcher._text_hits(text)
@@ -373,9 +389,7 @@ def test_text_hits_equal_hits_on_random_text(pieces: list[str]) -> None:
 
 def test_text_hits_joins_tokens_across_punctuation_as_find_does() -> None:
     """院，感 has the tokens 院 and 感: the term 院感 is found across the comma, by both paths."""
-    from reportmine.themes import _matcher
-
-    matcher = _matcher(load_taxonomy())
+    matcher = get_matcher(load_taxonomy())
     text = "加强院，感管理"
     assert "院感" in list(matcher.find(matcher.segmenter.cut(text)))
     assert matcher._text_hits(text) == matcher.hits(matcher.segmenter.cut(text))

@@ -1,12 +1,12 @@
-"""Every writer accepts any text (issue #11, items 7 and 13).
+"""Every writer accepts any text.
 
-Item 7: a control character in an activity name, a title, a heading or a
+Control characters: a control character in an activity name, a title, a heading or a
 file name used to crash ``analyze`` while writing GraphML (and left GEXF
 malformed, and no report). Now characters XML and HTML cannot hold are
 written as visible ``\\uXXXX`` escapes in the graphs and the report, and kept
 raw in CSV, Parquet and DuckDB.
 
-Item 13: text cells starting with ``= + - @``, tab or CR are prefixed with
+Formula injection: text cells starting with ``= + - @``, tab or CR are prefixed with
 ``'`` in every CSV output (OWASP's CSV-injection rule); Parquet and DuckDB
 keep the raw text, and numbers (negative ones too) stay numbers.
 """
@@ -28,7 +28,7 @@ import reportmine
 from reportmine import compare, report
 from reportmine.cli import app
 
-# --- Item 7: control characters -----------------------------------------------------------------------------
+# --- Control characters -------------------------------------------------------------------------------------
 
 #: Every C0 control but tab, newline and CR (NUL: see test_nul_and_lone_surrogates; a file holding one is
 #: rejected as binary), DEL, a C1 control (NEL), the two BMP noncharacters, and U+2028 (valid: kept as it is).
@@ -119,6 +119,7 @@ def _expected(run: dict, i: int, escaped: bool) -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("i", range(len(CONTROLS)), ids=_name)
 @pytest.mark.parametrize("kind", ["gexf", "graphml"])
 def test_control_character_in_graph_files(control_run: dict, kind: str, i: int) -> None:
@@ -235,7 +236,7 @@ def test_graph_files_are_replaced_whole(tmp_path: Path, monkeypatch: pytest.Monk
     nx.read_gexf(tmp_path / "g.gexf")                     # the new GEXF, whole
 
 
-# --- Item 13: CSV formula injection --------------------------------------------------------------------------
+# --- CSV formula injection -----------------------------------------------------------------------------------
 
 #: Leading characters spreadsheets read as a formula (OWASP).
 TRIGGERS = ["=", "+", "-", "@", "\t", "\r"]
@@ -354,7 +355,8 @@ def test_comparison_csv_neutralises_formulas(injection_run: dict) -> None:
         assert f"'{s}SUM(1+{i})医院" in groups and f"'{s}健康快车{i}" in activities
         assert f"{s}SUM(1+{i})医院" in set(raw["group"]) and f"{s}健康快车{i}" in set(raw["activity"])
     doc_ids = set(_csv_column(folder / "first_activities.csv", "doc_id"))
-    assert {f"'{s}cmd{i}.txt#0" for i, s in enumerate("=+-@")} == doc_ids
+    # The tab-led file's document counts too, its id clean of the tab (reportmine.store.query.clean_text).
+    assert {f"'{s}cmd{i}.txt#0" for i, s in enumerate("=+-@")} | {"cmd4.txt#0"} == doc_ids
     # Cell by cell: text prefixed exactly when it starts with a formula character, numbers (the quantities'
     # negative totals and minima among them) as they were.
     negative = 0

@@ -21,8 +21,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
+from .markers import match_marker
 from .model import SourceText
-from .sections import match_marker
 
 try:  # Python 3.11+
     import tomllib
@@ -41,7 +41,6 @@ MAX_HEADER_META_CHARS = 200
 _TEASER_PROBE_CHARS = 8
 _TEASER_LOOKAHEAD = 6
 _TEASER_MAX_CHARS = 2000
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +62,12 @@ class CleaningRules:
 @lru_cache(maxsize=1)
 def default_rules() -> CleaningRules:
     """The shipped rules (``reportmine/data/cleaning.toml``)."""
-    raw = tomllib.loads(resources.files("reportmine.data").joinpath("cleaning.toml").read_text("utf-8"))
-    return compile_rules(raw)
+    return compile_rules(load_data_toml("cleaning.toml"))
+
+
+def load_data_toml(name: str) -> dict:
+    """A TOML file shipped in ``reportmine/data``, parsed."""
+    return tomllib.loads(resources.files("reportmine.data").joinpath(name).read_text("utf-8"))
 
 
 def compile_rules(raw: dict) -> CleaningRules:

@@ -10,16 +10,31 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from .reading import InputFile
+from . import __version__
+from .analysis import analyze as run_analysis
+from .codebooks import codebook as build_codebook
+from .codebooks import format_table
+from .errors import ReportmineError
+from .evaluate import agreement_files, format_agreement, format_evaluation
+from .evaluate import evaluate as run_evaluation
+from .inputs import InputFile, list_inputs
+from .mentions import extract_parsed
+from .model import Mention
+from .outputs import OutputError, check_output_file, check_output_folder
+from .parsing import parse_file
+from .rendering import render_markdown, render_tree
+from .safetext import CSV_LINE_END, spreadsheet_cell, spreadsheet_safe
+from .samples import sample_corpus
+from .segmentation import get_segmenter
+from .settings import Settings
+from .taxonomy import load_taxonomy
+from .themes import classify_parsed
 
 app = typer.Typer(
     name="reportmine",
@@ -50,14 +65,12 @@ class TokenizerName(str, Enum):
 TokenizerOption = Annotated[
     TokenizerName | None,
     typer.Option("--tokenizer", help="Word segmenter: jieba, or rjieba (same tokens, faster; pip install rjieba). "
-                                     "Default: $REPORTMINE_TOKENIZER, else jieba.", show_default=False),
+                                     "Default: jieba.", show_default=False),
 ]
 
 
 def check_tokenizer(tokenizer: TokenizerName | None) -> str | None:
     """The chosen tokenizer's name; exits with a usage error if it cannot be used."""
-    from .errors import ReportmineError
-    from .segmentation import get_segmenter
 
     if tokenizer is None:
         return None
@@ -69,28 +82,8 @@ def check_tokenizer(tokenizer: TokenizerName | None) -> str | None:
     return tokenizer.value
 
 
-@contextmanager
-def tokenizer_env(name: str | None) -> Iterator[None]:
-    """Set $REPORTMINE_TOKENIZER for the run, so worker processes use the same tokenizer."""
-    import os
-
-    if name is None:
-        yield
-        return
-    before = os.environ.get("REPORTMINE_TOKENIZER")
-    os.environ["REPORTMINE_TOKENIZER"] = name
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["REPORTMINE_TOKENIZER"]
-        else:
-            os.environ["REPORTMINE_TOKENIZER"] = before
-
-
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
 
         typer.echo(f"reportmine {__version__}")
         raise typer.Exit(EXIT_OK)
@@ -120,11 +113,9 @@ class ParseFormat(str, Enum):
 def resolve_inputs(paths: list[Path] | None) -> list[InputFile]:
     """Expand the command's PATH arguments (default: the sample corpus) into files.
 
-    Every path named or found is an input (see :func:`reportmine.reading.list_inputs`): one that cannot be
+    Every path named or found is an input (see :func:`reportmine.inputs.list_inputs`): one that cannot be
     read fails when read, naming the problem; only finding no inputs at all is a usage error.
     """
-    from .reading import list_inputs
-    from .samples import sample_corpus
 
     files = list_inputs(paths or [sample_corpus()])
     if not files:
@@ -159,9 +150,6 @@ def parse(
     With one file, --format json prints one object in the form of the gold
     files of the annotation guide; with several, a JSON array of them.
     """
-    from .errors import ReportmineError
-    from .parsing import parse_file
-    from .rendering import render_markdown, render_tree
 
     files = resolve_inputs(paths)
     failed = 0
@@ -252,29 +240,15 @@ def analyze(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .errors import ReportmineError
-    from .outputs import OutputError, check_output_folder
-    from .pipeline import analyze as run_analysis
-    from .reading import list_inputs
-    from .samples import sample_corpus
-
-    tokenizer_name = check_tokenizer(tokenizer)
-    try:  # before any work: a folder that cannot be written is a usage error, not a traceback at the end
-        check_output_folder(out, overwrite=overwrite)
-    except OutputError as exc:
-        typer.echo(f"reportmine: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+    settings = Settings(taxonomy=str(taxonomy) if taxonomy else None, tokenizer=check_tokenizer(tokenizer) or "jieba",
+                        jobs=jobs, engine=engine.value, scheduler=scheduler)
     inputs = corpus or [sample_corpus()]
-    total = len(list_inputs(inputs, exclude=out))
-    if not total:
-        typer.echo("reportmine: no report files found in the given paths", err=True)
-        raise typer.Exit(EXIT_USAGE)
+    total = _count_inputs(inputs, out, overwrite)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not progress, transient=True) as bar, tokenizer_env(tokenizer_name):
+    with Progress(*columns, disable=not progress, transient=True) as bar:
         task = bar.add_task("analysing", total=total)
         try:
-            analysis = run_analysis(inputs, meta=meta, taxonomy=taxonomy, jobs=jobs, out=out, overwrite=overwrite,
-                                    resume=resume, engine=engine.value, scheduler=scheduler,
+            analysis = run_analysis(inputs, settings, meta=meta, out=out, overwrite=overwrite, resume=resume,
                                     on_result=lambda _result: bar.advance(task))
             analysis.write(out)
         except ReportmineError as exc:  # a bad manifest, taxonomy or output folder: nothing (more) to run on
@@ -288,6 +262,20 @@ def analyze(
         f"{s['sections']} sections, {s['mentions']} mentions in {s['seconds']:.1f} s -> {out}"
     )
     raise typer.Exit(EXIT_FILE_FAILED if s["failed"] else EXIT_OK)
+
+
+def _count_inputs(inputs: list[Path], out: Path, overwrite: bool) -> int:
+    """The number of inputs, after checking OUT: a usage error, before any work, if either is unusable."""
+    try:  # a folder that cannot be written is a usage error, not a traceback at the end
+        check_output_folder(out, overwrite=overwrite)
+    except OutputError as exc:
+        typer.echo(f"reportmine: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    total = len(list_inputs(inputs, exclude=out))
+    if not total:
+        typer.echo("reportmine: no report files found in the given paths", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    return total
 
 
 class ExtractFormat(str, Enum):
@@ -313,11 +301,6 @@ def extract(
     """
     import csv as csv_module
 
-    from .errors import ReportmineError
-    from .mentions import extract_parsed
-    from .model import Mention
-    from .parsing import parse_file
-    from .safetext import spreadsheet_cell
 
     files = resolve_inputs(paths)
     failed = 0
@@ -377,12 +360,6 @@ def classify(
     "themes" on every document; with several, a JSON array of them. --format
     table prints one line per section: file, line, outline, primary theme.
     """
-    from .errors import ReportmineError
-    from .outputs import check_output_file
-    from .parsing import parse_file
-    from .safetext import CSV_LINE_END, spreadsheet_safe
-    from .themes import classify_parsed, format_table, load_taxonomy
-    from .themes import codebook as build_codebook
 
     try:
         rules = load_taxonomy(taxonomy)
@@ -444,9 +421,6 @@ def evaluate(
     per-theme precision, recall and F1). With --kappa, prints Cohen's kappa
     between two annotators' theme files given in pairs.
     """
-    from .errors import ReportmineError
-    from .evaluate import agreement_files, format_agreement, format_evaluation
-    from .evaluate import evaluate as run_evaluation
 
     try:
         if kappa:

@@ -4,7 +4,7 @@ In: the text and the per-line looks of :mod:`reportmine.cleaning`. Out:
 :class:`DocumentSpan` per report (title, title line, line span, kind, meta
 lines, content lines) and the final role of every line (``noise``,
 ``page_meta``, ``meta``, ``title``, ``content``, ``blank``), as
-``shared/gold/GUIDE.md`` ("Units", "Document fields") defines them.
+the structure guide (GUIDE.md) ("Units", "Document fields") defines them.
 
 A report starts at:
 
@@ -24,10 +24,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .cleaning import CleaningRules, LineInfo, default_rules
+from .cleaning import CleaningRules, LineInfo, default_rules, load_data_toml
+from .markers import match_marker
 from .model import DocumentKind, LineRole, SourceText
-from .sections import match_marker
 
 # How many content lines after an indented opening may pass before the first
 # marker that must restart at 1 (the opening paragraph is usually one line).
@@ -36,14 +37,9 @@ _RESTART_SCAN_LINES = 40
 # Most unnumbered lines above a compilation's first label still read as its blurb.
 _MAX_BLURB_LINES = 2
 
-_INDIVIDUAL_RE = re.compile(r"个人|进修|试用期|实习|转正|述职|心得|体会|讲话|发言|致辞|演讲|通知|自我鉴定")
-_SUMMARY_TITLE_RE = re.compile(r"总结|工作情况|汇报|报告|小结|回顾|情况通报")
-_PLAN_TITLE_RE = re.compile(r"计划(?!生育)|要点|方案|安排|规划|打算|思路|实施意见")
-# Cues of looking back (done) and looking ahead (to do) in report text.
-_DONE_RE = re.compile(
-    r"(?<![为除])了(?![解])|已经|取得|完成|今年以来|一年来|半年来|累计|荣获|获得|被评为|共计|达到"
-)
-_TODO_RE = re.compile(r"将|计划|拟|力争|争取|明年|下一步|下半年|目标|要求|确保|务必|应当|必须")
+# The kind cues of titles (individual, summary, plan) and of report text
+# (looking back, done; looking ahead, to do) are data: ``data/documents.toml``.
+
 # Share of "done" cues among all cues at or above which an untitled report is
 # a summary. Measured on the sample corpus: plans score 0.0-0.38 and summaries
 # 0.55-1.0, except compilation plans with long look-back openings (up to 0.56).
@@ -55,12 +51,33 @@ _LABEL_SUMMARY_SHARE = 0.6
 # says it shares its 心得体会, or speaks as a singular 我 (not 我院/我科/我们…)
 # this often per 1,000 characters. Sample corpus: personal reports 5-15,
 # institutional reports 0-0.8 (one plan with a quoted speech: 3.5).
-_PERSONAL_TEXT_RE = re.compile(r"如下心得|心得体会如下|体会如下|以下几点体会|几点心得|心得体会可分享")
 _SINGULAR_I_RE = re.compile(r"我(?![院科局市们县区省国部所站中委办组队处厂校乡镇室司])")
 _SINGULAR_I_PER_1000 = 4.5
 # A personal title (进修个人总结) over this much impersonal text is a mislabel
 # of the page (sample corpus 001: a department's annual report under one).
 _MIN_BODY_TO_DOUBT_TITLE = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class KindCues:
+    """The kind cues of ``data/documents.toml``, compiled."""
+
+    individual_title: re.Pattern[str]
+    summary_title: re.Pattern[str]
+    plan_title: re.Pattern[str]
+    done_text: re.Pattern[str]
+    todo_text: re.Pattern[str]
+    personal_text: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def kind_cues() -> KindCues:
+    """The shipped kind cues (``reportmine/data/documents.toml``), each list joined with ``|`` into one pattern."""
+    raw = load_data_toml("documents.toml")
+    return KindCues(*(
+        re.compile("|".join(raw[f"{name}_patterns"]))
+        for name in ("individual_title", "summary_title", "plan_title", "done_text", "todo_text", "personal_text")
+    ))
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,19 +313,20 @@ def document_kind(title: str | None, body: str, title_is_label: bool = False) ->
     looking back makes a summary, and a report that is both is a summary
     (GUIDE.md "Document fields").
     """
-    personal_text = bool(_PERSONAL_TEXT_RE.search(body)) or (
+    cues = kind_cues()
+    personal_text = bool(cues.personal_text.search(body)) or (
         len(_SINGULAR_I_RE.findall(body)) * 1000 >= _SINGULAR_I_PER_1000 * max(1, len(body))
     )
-    if title and _INDIVIDUAL_RE.search(title) and (personal_text or len(body) < _MIN_BODY_TO_DOUBT_TITLE):
+    if title and cues.individual_title.search(title) and (personal_text or len(body) < _MIN_BODY_TO_DOUBT_TITLE):
         return "other"
-    says_summary = bool(title and _SUMMARY_TITLE_RE.search(title))
-    says_plan = bool(title and _PLAN_TITLE_RE.search(title))
+    says_summary = bool(title and cues.summary_title.search(title))
+    says_plan = bool(title and cues.plan_title.search(title))
     if not title_is_label and says_summary != says_plan:
         return "summary" if says_summary else "plan"
     if personal_text:
         return "other"
-    done = len(_DONE_RE.findall(body))
-    todo = len(_TODO_RE.findall(body))
+    done = len(cues.done_text.findall(body))
+    todo = len(cues.todo_text.findall(body))
     share = done / (done + todo) if done + todo else 0.5
     threshold = _SUMMARY_CUE_SHARE
     if says_plan and not says_summary:

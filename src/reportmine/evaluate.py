@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, ReportmineError
+from .errors import GoldError, InputError
+from .mentions import extract_parsed
+from .parsing import parse_file
+from .samples import sample_corpus
+from .taxonomy import load_taxonomy
+from .themes import classify_parsed
 
 #: A predicted document matches a gold one starting within this many lines
 #: (the shared scorers' tolerance).
@@ -30,10 +35,6 @@ _TRAIL = "。，,；;：:、.．!！?？ \t\u3000"
 MENTION_FIELDS = ("value", "low", "high", "unit", "qualifier", "masked", "year", "month",
                   "day", "hour", "minute", "second", "end_year", "end_month", "end_day",
                   "period", "per", "count", "name")
-
-
-class GoldError(ReportmineError):
-    """A gold file that cannot be read or does not follow its guide."""
 
 
 # --- Structure (eval_structure.py) -------------------------------------------
@@ -400,15 +401,15 @@ def load_gold(path: str | Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise GoldError(f"{path}: cannot read gold file ({exc})") from None
+        raise GoldError(path, f"cannot read gold file ({exc})") from None
     try:
         if path.name.endswith(".jsonl"):
             return [json.loads(line) for line in text.splitlines() if line.strip()]
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise GoldError(f"{path}: not valid JSON: line {exc.lineno}: {exc.msg}") from None
+        raise GoldError(path, f"not valid JSON: line {exc.lineno}: {exc.msg}") from None
     if not isinstance(data, dict) or not isinstance(data.get("documents"), list):
-        raise GoldError(f"{path}: a gold file needs a 'documents' list")
+        raise GoldError(path, "a gold file needs a 'documents' list")
     return data
 
 
@@ -421,7 +422,7 @@ def gold_kind(path: str | Path) -> str:
         return "mentions"
     if name.endswith(".json"):
         return "structure"
-    raise GoldError(f"{path}: not a gold file name (<stem>.json, <stem>.mentions.jsonl or <stem>.themes.json)")
+    raise GoldError(path, "not a gold file name (<stem>.json, <stem>.mentions.jsonl or <stem>.themes.json)")
 
 
 def _stem(path: Path) -> str:
@@ -469,9 +470,6 @@ def evaluate(gold_paths: Iterable[str | Path], corpus: str | Path | None = None,
     Raises:
         GoldError: a malformed gold file; InputError: a missing corpus file.
     """
-    from .parsing import parse_file
-    from .samples import sample_corpus
-
     files: list[Path] = []
     for p in gold_paths:
         p = Path(p)
@@ -499,16 +497,9 @@ def evaluate(gold_paths: Iterable[str | Path], corpus: str | Path | None = None,
         if kind == "structure":
             structure_pairs.append((gold, parsed.to_dict()))
         elif kind == "themes":
-            from .themes import classify_parsed, load_taxonomy
-
             tax = tax or load_taxonomy(taxonomy)
             theme_pairs.append((gold, classify_parsed(parsed, tax).to_dict()))
         else:
-            try:
-                from .mentions import extract_parsed  # type: ignore[attr-defined]
-            except ImportError:
-                result.skipped[str(gold_path)] = "mention extraction is not available in this installation"
-                continue
             predicted = [m.to_dict() for m in extract_parsed(parsed)]
             mention_triples.append((gold, predicted, parsed.text))
     if structure_pairs:
@@ -523,7 +514,7 @@ def evaluate(gold_paths: Iterable[str | Path], corpus: str | Path | None = None,
 def agreement_files(paths_a: Sequence[str | Path], paths_b: Sequence[str | Path]) -> dict[str, Any]:
     """:func:`theme_agreement` of two sets of theme annotation files, paired in order."""
     if len(paths_a) != len(paths_b):
-        raise GoldError("give the same number of annotation files for each annotator")
+        raise GoldError(None, "give the same number of annotation files for each annotator")
     return theme_agreement([(load_gold(a), load_gold(b)) for a, b in zip(paths_a, paths_b, strict=True)])
 
 

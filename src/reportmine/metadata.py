@@ -15,7 +15,9 @@ From the text:
   ``市一院`` count when no full name is given;
 * the region is the place prefix of that name (``蚌埠市``, ``连州市``);
 * the year is the report's own: the title's year, else the signature date,
-  else the most frequent full year in the body, else the publish date.
+  else the most frequent full year in the body, else the publish date
+  (:func:`~reportmine.mentions.resolve.document_year`, which mention
+  extraction resolves yearless dates against).
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path, PurePath
 
 from .errors import InputError
-from .model import Document, SourceText
+from .mentions.resolve import document_year
+from .model import MANIFEST_FIELDS, Document, DocumentMeta, FileResult, ParsedFile, SourceText
+from .safetext import storable
+from .segmentation import plain_jieba, quiet_jieba
 
 # Endings of a named health institution or authority.
 _UNIT_SUFFIX_RE = re.compile(
@@ -45,21 +50,15 @@ _MASK_RE = re.compile(r"^(?:[xX×*＊]{1,4}|某)$")
 _PLACE_WORD_RE = re.compile(r"^[县市区州旗乡镇省]")
 # Short forms a report uses for itself.
 _SHORT_RE = re.compile(r"(?<![\u4e00-\u9fff])((?:市|县|区)(?:一|二|三|四|五|中|妇幼)院)")
-_YEAR_RE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年")
-# ``到2026年`` and ``至2020年`` name targets, not the report's year.
-_TARGET_YEAR_RE = re.compile(r"(?:到|至)\s*(?:19|20)[0-9]{2}\s*年")
-_ISO_DATE_RE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})[-/.][0-9]{1,2}[-/.][0-9]{1,2}")
 # Names that start like a unit but speak of many or of oneself (各县区卫生局, 我市医院).
 _NOT_A_NAME_PREFIXES = ("各", "全", "我", "本", "该", "其", "外", "兄弟", "上级", "下级")
 _LEVEL_RE = re.compile(r"(三级甲等|三级乙等|二级甲等|二级乙等|三甲|二甲|三级|二级|一级)(?:综合)?医院")
 
 
 @lru_cache(maxsize=1)
-def _pos_tokenizer():
+def pos_tokenizer():
     """jieba's part-of-speech tagger on a tokenizer of our own (jieba's global one is never touched)."""
     import jieba.posseg
-
-    from .segmentation import plain_jieba, quiet_jieba
 
     with quiet_jieba():  # loaded here, not at the first cut, so that it loads quietly
         return jieba.posseg.POSTokenizer(plain_jieba())  # the process's one copy of jieba's main dictionary
@@ -72,26 +71,7 @@ def _tagged(window: str) -> tuple[tuple[str, str], ...]:
     Cached: a report names its own hospital again and again, and tagging
     (jieba's HMM over unknown words) costs far more than the lookup.
     """
-    return tuple((w.word, w.flag) for w in _pos_tokenizer().cut(window))
-
-
-#: Manifest columns with a meaning; any other column is kept as an extra.
-MANIFEST_FIELDS = ("hospital", "region", "level", "year")
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentMeta:
-    """Who, where and when, each with its source (``unknown`` when not stated)."""
-
-    hospital: str | None = None
-    hospital_source: str = "unknown"
-    region: str | None = None
-    region_source: str = "unknown"
-    level: str | None = None
-    level_source: str = "unknown"
-    year: int | None = None
-    year_source: str = "unknown"
-    extra: dict[str, str] = field(default_factory=dict)
+    return tuple((w.word, w.flag) for w in pos_tokenizer().cut(window))
 
 
 def _units_in(text: str) -> list[tuple[str, str | None]]:
@@ -139,11 +119,11 @@ def describe_document(
     signature = [text for n, text in zip(doc.meta_lines, meta_text, strict=True) if n > doc.start_line + 2]
     body = doc.text
     hospital, hospital_source, region = None, "unknown", None
-    for source, texts in (("signature", signature), ("meta", meta_text), ("title", [doc.title or ""])):
+    for place, texts in (("signature", signature), ("meta", meta_text), ("title", [doc.title or ""])):
         units = [u for t in texts for u in _units_in(t)]
         if units:
             # A signature's last unit signs the report; elsewhere the first one named.
-            (hospital, region), hospital_source = units[-1] if source == "signature" else units[0], source
+            (hospital, region), hospital_source = units[-1] if place == "signature" else units[0], place
             break
     if hospital is None:
         units = _units_in(body)
@@ -159,36 +139,14 @@ def describe_document(
     if level_match:
         in_title = bool(doc.title and _LEVEL_RE.search(doc.title))
         level, level_source = level_match.group(1), "title" if in_title else "body"
-    year, year_source = _year(doc, meta_text, body)
+    year, year_source = document_year(doc, source)  # the one definition, shared with mentions
     meta = DocumentMeta(hospital, hospital_source, region, region_source, level, level_source, year, year_source)
     return apply_manifest(meta, manifest_row) if manifest_row else meta
 
 
-def document_year(doc: Document, source: SourceText) -> tuple[int | None, str]:
-    """The year ``doc`` reports on and where it was found (title, signature, body, meta or unknown).
-
-    The one definition of a document's year: the documents table shows it and
-    yearless dates and periods (今年, 上半年) in the document resolve against it.
-    """
-    return _year(doc, [source.line_text(n) for n in doc.meta_lines], doc.text)
-
-
-def _year(doc: Document, meta_text: list[str], body: str) -> tuple[int | None, str]:
-    title_years = _YEAR_RE.findall(doc.title or "")
-    if title_years:
-        return int(title_years[0]), "title"
-    for line in reversed(meta_text):
-        years = _YEAR_RE.findall(line)
-        if years and "发布" not in line and "上传" not in line:
-            return int(years[-1]), "signature"
-    body_years = _YEAR_RE.findall(_TARGET_YEAR_RE.sub("", body))
-    if body_years:
-        return int(Counter(body_years).most_common(1)[0][0]), "body"
-    for line in meta_text:
-        match = _ISO_DATE_RE.search(line)
-        if match:
-            return int(match.group(1)), "meta"
-    return None, "unknown"
+def describe_file(parsed: ParsedFile) -> tuple[DocumentMeta, ...]:
+    """Stage 7: the metadata of every document of ``parsed``, from its text, in order."""
+    return tuple(describe_document(doc, parsed.source) for doc in parsed.documents)
 
 
 def apply_manifest(meta: DocumentMeta, row: dict[str, str]) -> DocumentMeta:
@@ -242,6 +200,18 @@ class Manifest:
             if doc and not doc.isdigit():
                 raise InputError(str(path), f"line {number}: document {doc!r} is not a document index")
         return cls(rows)
+
+    def apply(self, result: FileResult) -> FileResult:
+        """``result`` with this manifest's values over its documents' metadata (see :func:`apply_manifest`)."""
+        if result.parsed is None:
+            return result
+        key = storable(result.file_key)  # as the tables' file column holds it
+        metas = []
+        for doc in result.parsed.documents:
+            meta = result.metadata[doc.index] if doc.index < len(result.metadata) else DocumentMeta()
+            row = self.row_for(result.path, doc.index, key=key)
+            metas.append(apply_manifest(meta, row) if row else meta)
+        return replace(result, metadata=tuple(metas))
 
     def row_for(self, path: str, doc_index: int, key: str | None = None) -> dict[str, str] | None:
         # key: the file's key in its run (the tables' file column), e.g. hospitalA/2016.txt.

@@ -8,7 +8,7 @@ the piece back exactly. This module imports no other reportmine module.
 
 Offsets are Python ``str`` indices (code points), end exclusive. Lines are
 physical lines of the decoded text split on ``\\n`` only (a UTF-8 BOM dropped),
-as ``shared/gold/GUIDE.md`` defines them.
+as the structure guide (GUIDE.md) defines them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 DocumentKind = Literal["summary", "plan", "other"]
@@ -25,7 +26,7 @@ MentionType = Literal[
 ]
 
 #: Numbering-marker families, in the canonical rank order of GB/T 9704-2012
-#: and common practice (shared/gold/GUIDE.md, "Levels"): chapter above
+#: and common practice (the structure guide, GUIDE.md, "Levels"): chapter above
 #: section above article, then 一、 （一） 1、 （1） ① and ordinal words.
 FAMILIES: tuple[str, ...] = (
     "chapter",       # 第一章
@@ -50,7 +51,7 @@ class SourceText:
             passed in directly).
         text: the whole decoded text, newlines kept, a UTF-8 BOM dropped. For
             ``.docx`` and ``.html`` files, the text rendered from the document
-            (:mod:`reportmine.formats`); offsets point into that text.
+            (:mod:`reportmine.readers`); offsets point into that text.
         encoding: the codec that decoded it (``utf-8``, ``gb18030``, ``utf-16`` …;
             ``docx`` for Word files, ``html/<codec>`` for web pages).
         line_starts: offset of the first character of each line; line ``n``
@@ -299,7 +300,7 @@ class ParsedFile:
         return self.source.text
 
     def to_dict(self, nested: bool = False) -> dict[str, Any]:
-        """The gold-file form of shared/gold/GUIDE.md (plus provenance fields)."""
+        """The gold-file form of the structure guide (GUIDE.md), plus provenance fields."""
         from pathlib import PurePath
 
         return {
@@ -314,7 +315,7 @@ class ParsedFile:
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """A typed fact found in text (shared/gold/GUIDE_mentions.md).
+    """A typed fact found in text (the mentions guide, GUIDE_mentions.md).
 
     Attributes:
         type: one of quantity, percent, money, date, period, frequency,
@@ -388,3 +389,156 @@ class ThemeScore:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "score": round(self.score, 4)}
+
+
+#: The theme of a section no theme of the taxonomy fits.
+OTHER_THEME = "other"
+
+
+# --- Theme results ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SectionThemes:
+    """The themes of one section.
+
+    Attributes:
+        line: the section's heading line.
+        index: its position in ``Document.sections``.
+        themes: 1 to 3 themes, primary first (``other`` when none fits).
+        basis: what decided the primary: ``text`` (its own heading, body or
+            subsections), ``context`` (no evidence of its own: its parent's or
+            the document's theme) or ``off_domain``.
+    """
+
+    line: int
+    index: int
+    themes: tuple[ThemeScore, ...]
+    basis: str = "text"
+
+    @property
+    def primary(self) -> str:
+        return self.themes[0].id if self.themes else OTHER_THEME
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentThemes:
+    """The themes, scope and kind of one document, and its sections' themes."""
+
+    index: int
+    start_line: int
+    kind: str
+    scope: str
+    themes: tuple[ThemeScore, ...]
+    sections: tuple[SectionThemes, ...]
+
+    @property
+    def primary(self) -> str:
+        return self.themes[0].id if self.themes else OTHER_THEME
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifiedFile:
+    """A parsed file with its theme classification.
+
+    Attributes:
+        parsed: the structural parse that was classified.
+        documents: one :class:`DocumentThemes` per document, in order.
+        taxonomy: ``name/version`` of the taxonomy used.
+        coder: name/version of the coder (``reportmine.themes.CODER_VERSION``).
+    """
+
+    parsed: ParsedFile
+    documents: tuple[DocumentThemes, ...]
+    taxonomy: str = ""
+    coder: str = ""
+
+    @property
+    def path(self) -> str:
+        return self.parsed.path
+
+    def to_dict(self, nested: bool = False) -> dict[str, Any]:
+        """The parse JSON with ``themes`` on every section and ``scope`` and
+        ``themes`` on every document (``[{"id", "score"}]``, primary first)."""
+        out = self.parsed.to_dict(nested=nested)
+        out["taxonomy"] = self.taxonomy
+        out["coder"] = self.coder
+        for doc_out, doc in zip(out["documents"], self.documents, strict=True):
+            doc_out["scope"] = doc.scope
+            doc_out["themes"] = [t.to_dict() for t in doc.themes]
+            by_line = {s.line: s for s in doc.sections}
+            stack = list(doc_out["sections"])
+            while stack:
+                section = stack.pop()
+                found = by_line.get(section["line"])
+                section["themes"] = [t.to_dict() for t in found.themes] if found else []
+                stack.extend(section.get("children") or [])
+        return out
+
+
+# --- Metadata ----------------------------------------------------------------------
+
+#: Manifest columns with a meaning; any other column is kept as an extra.
+MANIFEST_FIELDS = ("hospital", "region", "level", "year")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentMeta:
+    """Who, where and when, each with its source (``unknown`` when not stated)."""
+
+    hospital: str | None = None
+    hospital_source: str = "unknown"
+    region: str | None = None
+    region_source: str = "unknown"
+    level: str | None = None
+    level_source: str = "unknown"
+    year: int | None = None
+    year_source: str = "unknown"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+# --- One input's outcome -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One input's outcome: its manifest row and what the stages made of it.
+
+    Attributes:
+        path: the input as given.
+        status: ``ok`` or ``failed``.
+        error: why it failed (names the file), else ``None``.
+        stage: the stage that failed, else ``None``.
+        sha256: hash of the file's bytes (``None`` if it could not be read).
+        size: bytes on disk.
+        parsed: the structural parse, for ``ok`` files.
+        mentions: extracted mentions, in text order.
+        themes: the theme classification of ``parsed`` (``themes`` stage), else ``None``.
+        seconds: wall time spent on this file.
+        key: the input's key in its run, which its ids are built on and the
+            tables' ``file`` column holds (see :class:`reportmine.inputs.InputFile`);
+            ``None``: the file's name.
+        metadata: one :class:`DocumentMeta` per document of ``parsed``, in order (stage 7).
+    """
+
+    path: str
+    status: Literal["ok", "failed"]
+    error: str | None = None
+    stage: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    parsed: ParsedFile | None = None
+    mentions: tuple[Mention, ...] = ()
+    themes: ClassifiedFile | None = field(default=None, compare=False)
+    seconds: float = field(default=0.0, compare=False)
+    key: str | None = None
+    metadata: tuple[DocumentMeta, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def file_key(self) -> str:
+        """The key the result's rows are built on: its run's key, else (a result made without one) its file name."""
+        return self.key or PurePath(self.path).name

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import ReportmineError
+from .errors import OutputBusyError, OutputError
 
 #: The state folder inside every output folder.
 STATE_DIR = ".reportmine"
@@ -57,24 +57,6 @@ _WRITTEN = ".written.json"
 # File descriptors of locks this process holds: a forked worker closes its copies (see close_inherited_locks),
 # so a lock dies with the run that took it.
 _HELD_LOCKS: list[int] = []
-
-
-class OutputError(ReportmineError):
-    """An output folder that cannot be used: names the folder and what to do.
-
-    Attributes:
-        path: the output folder.
-        reason: what is wrong, with how to proceed.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
-
-
-class OutputBusyError(OutputError):
-    """Another run is writing the output folder."""
 
 
 def _link_target(name: str) -> str:

@@ -2,8 +2,8 @@
 
 In: a path, raw bytes' decoded text or a :class:`~reportmine.model.SourceText`.
 Out: a :class:`~reportmine.model.ParsedFile` with its documents, their section
-trees, and the noise and page-metadata lines, as ``shared/gold/GUIDE.md``
-defines a correct parse.
+trees, and the noise and page-metadata lines, as the structure guide
+(GUIDE.md) defines a correct parse.
 
 Text with a normalised view (Traditional Chinese, see
 :func:`reportmine.reading.simplified_view`) is matched on that view, which

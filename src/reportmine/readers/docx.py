@@ -1,26 +1,16 @@
-"""Stage 1, reading (formats): .docx and .html files -> the text the parser sees.
+"""Reading ``.docx`` files (python-docx): the text the parser sees.
 
-In: the bytes of a Word document, or the decoded text of a web page. Out: plain
-report text, one line per paragraph, which :mod:`reportmine.reading` wraps in
-a :class:`~reportmine.model.SourceText`. For these formats that rendered text
-*is* the source: every offset and line number of the parse points into it,
-not into the XML or HTML the file holds.
+One line per paragraph, one per table row (cells joined by tabs), in body
+order. A table nested in a cell (to any depth) ends its row's line; its rows
+follow as lines of their own, then the rest of the row. Word's automatic
+numbering is rendered into the line as Word displays it (``lvlText`` with
+each level's ``numFmt``: ``chineseCounting`` gives ``一、``, ``decimal`` in
+``（%1）`` gives ``（1）`` …), since the text alone lacks it. Heading styles
+(``Heading 1``, ``标题 2``, or an outline level) without numbering and without
+a typed marker get one by heading depth: ``一、``, ``（一）``, ``1.``, ``（1）``,
+``①``. A lone top heading above all others is the report's title and gets none.
 
-* ``.docx`` (python-docx): one line per paragraph, one per table row (cells
-  joined by tabs), in body order. A table nested in a cell (to any depth)
-  ends its row's line; its rows follow as lines of their own, then the rest
-  of the row. Word's automatic numbering is rendered into
-  the line as Word displays it (``lvlText`` with each level's ``numFmt``:
-  ``chineseCounting`` gives ``一、``, ``decimal`` in ``（%1）`` gives ``（1）``
-  …), since the text alone lacks it. Heading styles (``Heading 1``,
-  ``标题 2``, or an outline level) without numbering and without a typed
-  marker get one by heading depth: ``一、``, ``（一）``, ``1.``, ``（1）``, ``①``.
-  A lone top heading above all others is the report's title and gets none.
-* ``.html`` (trafilatura): the page's main text, navigation, headers,
-  footers, sidebars and scripts left out, a line per block element.
-
-A file these libraries cannot read raises :class:`~reportmine.errors.InputError`
-naming the file and the reason.
+python-docx (and lxml under it) load only when a document is read.
 """
 
 from __future__ import annotations
@@ -31,11 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InputError
-from .sections import match_marker
+from ..errors import InputError
+from ..markers import match_marker
 
 DOCX_SUFFIXES = frozenset({".docx"})
-HTML_SUFFIXES = frozenset({".html", ".htm"})
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _HEADING_NAME_RE = re.compile(r"(?i)^\s*(?:heading|标题)\s*([1-9])\s*$")
@@ -47,7 +36,7 @@ _CN_LEGAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _TIANGAN = "甲乙丙丁戊己庚辛壬癸"
 _DIZHI = "子丑寅卯辰巳午未申酉戌亥"
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
-# Markers given to unnumbered headings, by depth (GB/T 9704 order, as sections.py ranks them).
+# Markers given to unnumbered headings, by depth (GB/T 9704 order, as the sections stage ranks them).
 _HEADING_MARKERS = ("{cn}、", "（{cn}）", "{n}.", "（{n}）", "{circled}")
 
 
@@ -87,74 +76,6 @@ def docx_to_text(data: bytes, path: str = "<docx>") -> str:
         raise InputError(path, "the .docx file holds no text")
     return text + "\n"
 
-
-#: Elements nested deeper than this stop libxml2, trafilatura's parser: the page then yields no text.
-HTML_MAX_DEPTH = 255
-# Elements that never hold others, so never add a level.
-_VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
-
-
-def _nesting_depth(page: str) -> int:
-    """How deep the page's elements nest, counted from its tags (close enough to name a cause)."""
-    depth = deepest = 0
-    for closing, name, self_closing in _TAG.findall(page):
-        if closing:
-            depth = max(depth - 1, 0)
-        elif not self_closing and name.lower() not in _VOID_ELEMENTS:
-            depth += 1
-            deepest = max(deepest, depth)
-    return deepest
-
-
-def _why_no_text(page: str) -> str:
-    """The likely cause when trafilatura finds no text, for the error message ("" when none stands out)."""
-    from trafilatura.settings import DEFAULT_CONFIG
-
-    limit = int(DEFAULT_CONFIG["DEFAULT"].get("max_file_size", "0") or 0)
-    if limit and len(page) > limit:
-        return f": the page has {len(page):,} characters, more than the {limit:,} trafilatura reads"
-    depth = _nesting_depth(page)
-    if depth > HTML_MAX_DEPTH:
-        return f": its elements nest {depth:,} deep, past the HTML parser's limit of {HTML_MAX_DEPTH}"
-    return " (markup only?)"
-
-
-def html_to_text(page: str, path: str = "<html>") -> str:
-    """The main text of a web page, a line per block element.
-
-    Uses trafilatura's extraction (main-content detection with its own
-    readability and jusText fallbacks), which leaves out navigation, page
-    furniture, sidebars, comments and scripts.
-
-    Raises:
-        InputError: no main text found (markup only, too deeply nested for
-            the HTML parser, or larger than trafilatura accepts).
-
-    >>> html_to_text("<html><body><nav>首页</nav><article><p>一、加强管理</p>…")  # doctest: +SKIP
-    """
-    import trafilatura
-
-    try:
-        text = trafilatura.extract(
-            page,
-            output_format="txt",
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-            deduplicate=False,  # repeated lines of a report are its own text
-            with_metadata=False,
-        )
-    except Exception as exc:
-        # trafilatura hands lxml's and its own failures through unwrapped.
-        raise InputError(path, f"not a readable HTML page ({type(exc).__name__}: {exc})") from None
-    if not text or not text.strip():
-        raise InputError(path, "no main text found in the HTML page" + _why_no_text(page))
-    return text if text.endswith("\n") else text + "\n"
-
-
-# --------------------------------------------------------------------- docx
 
 
 @dataclass(frozen=True, slots=True)
