@@ -26,6 +26,7 @@ from .inputs import list_inputs
 from .metadata import Manifest
 from .model import FileResult
 from .outputs import OutputRun
+from .pipeline import rule_versions
 from .report import render_report, write_report
 from .runner import stream_parts
 from .samples import sample_corpus
@@ -115,7 +116,8 @@ class Analysis:
         if isinstance(self.tables, StoredTables) and not self.tables.modified:
             written = copy_tables(self.tables.directory, folder)  # nothing to copy when streamed here
         else:
-            written = write_tables_into(self.tables, folder, group_by=self.settings.group_by)
+            written = write_tables_into(self.tables, folder, group_by=self.settings.group_by,
+                                        versions=self.run_info.get("versions"))
         written["comparison"] = write_comparison(self.comparison, folder / "comparison")
         _add_comparison_to_duckdb(self.comparison, folder / "reportmine.duckdb")
         written["graphs"] = list(export_graphs(self.comparison.graphs, folder / "graphs"))
@@ -142,7 +144,8 @@ def _add_comparison_to_duckdb(comparison: Comparison, database: Path) -> None:
             con.unregister("_comparison_frame")
 
 
-def _finish_and_compare(staging: Path, folder: Path, keywords: list[str], settings: Settings) -> Comparison:
+def _finish_and_compare(staging: Path, folder: Path, keywords: list[str], settings: Settings,
+                        versions: dict[str, str]) -> Comparison:
     """Write the flat tables and compare the corpus; with ``overlap``, both at once.
 
     The flat tables (CSV bytes joined, Parquet and DuckDB built in C, GIL
@@ -152,11 +155,12 @@ def _finish_and_compare(staging: Path, folder: Path, keywords: list[str], settin
     the same either way: the same rows in the same order.
     """
     if settings.jobs == 1:
-        finish_tables(staging, folder, group_by=settings.group_by)
+        finish_tables(staging, folder, group_by=settings.group_by, versions=versions)
         # The stored tables, not dict(tables): compare reads only the columns it needs, batch by batch.
         return compare(StoredTables(folder), group_by=settings.group_by, keywords=keywords)
     with ThreadPoolExecutor(1) as pool:
-        finishing = pool.submit(finish_tables, staging, folder, publish=False, group_by=settings.group_by)
+        finishing = pool.submit(finish_tables, staging, folder, publish=False, group_by=settings.group_by,
+                                versions=versions)
         try:
             comparison = compare(StoredTables(folder, parts_dir=staging), group_by=settings.group_by,
                                  keywords=keywords)
@@ -216,6 +220,7 @@ def analyze(
     # The run's own taxonomy (a bad file stops the run here, before any work): its keywords are the
     # keyword graph's vocabulary.
     taxonomy = load_taxonomy(settings.taxonomy)
+    versions = rule_versions(taxonomy)
     run = OutputRun.start(out, overwrite=overwrite, resume=resume) if out is not None else None
     if run is not None:
         folder = run.path
@@ -225,7 +230,7 @@ def analyze(
     try:
         summary, staging = stream_parts(files, folder, settings, manifest=manifest, on_result=on_result,
                                         cache_dir=cache_dir)
-        comparison = _finish_and_compare(staging, folder, taxonomy.keywords(), settings)
+        comparison = _finish_and_compare(staging, folder, taxonomy.keywords(), settings, versions)
     except BaseException:
         if run is not None:
             run.close()
@@ -242,5 +247,8 @@ def analyze(
         "jobs": settings.workers,   # 0 means all cores: say how many
         "engine": settings.engine,
         "scheduler": settings.scheduler,
+        "group_by": settings.group_by,
+        "tokenizer": settings.tokenizer,
+        "versions": versions,
     }
     return Analysis(tables, comparison, summary, run_info, settings, run)

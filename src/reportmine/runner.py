@@ -21,7 +21,7 @@ from .inputs import InputFile, keyed_inputs
 from .metadata import Manifest
 from .model import FileResult
 from .outputs import OutputRun
-from .pipeline import process_input, run_taxonomy, worker_pool
+from .pipeline import process_input, rule_versions, run_taxonomy, worker_pool
 from .settings import PARTITION_BYTES, Settings
 from .store.files import finish_tables, start_parts
 from .store.rows import write_rows
@@ -230,7 +230,7 @@ def tabulate(
         settings = (settings or Settings()).but(**changes) if changes else settings or Settings()
         summary, staging = stream_parts(paths, run.path, settings, manifest=manifest,
                                         on_result=on_result, cache_dir=cache_dir)
-        finish_tables(staging, run.path, group_by=settings.group_by)
+        finish_tables(staging, run.path, group_by=settings.group_by, versions=_versions(settings))
         run.publish()
     return summary
 
@@ -263,3 +263,9 @@ def stream_parts(paths: Sequence[Any], out_dir: str | os.PathLike[str], settings
     return {**summary, "partitions": len(parts)}, staging
 
 
+def _versions(settings: Settings) -> dict[str, str] | None:
+    """The run's rule versions; ``None`` when its taxonomy cannot be read (every file has then failed, by name)."""
+    try:
+        return rule_versions(run_taxonomy(settings.taxonomy))
+    except ReportmineError:
+        return None

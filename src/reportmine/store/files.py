@@ -12,6 +12,7 @@ Every file is written under a temporary name and renamed into place.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -37,6 +38,8 @@ _STAGING = ".tables.partial"
 _RETIRED = ".tables.old"
 #: Folder of the staging folder holding each part's rows as CSV, ``.csv/<name>/part-NNNNN.csv``.
 CSV_PARTS = ".csv"
+#: Key of the flat Parquet files' metadata holding the versions of the rules that made the rows (JSON).
+VERSIONS_KEY = "reportmine"
 #: Buffer pool of the DuckDB build, so its memory stays flat past it (on a 100 MB corpus: +170 MB at 128 MB,
 #: +290 MB at 512 MB, +320 MB at DuckDB's default of 80% of RAM; 2.7-3.0 s either way).
 _DUCKDB_MEMORY = "128MB"
@@ -119,6 +122,7 @@ def finish_tables(
     *,
     publish: bool = True,
     group_by: str = "hospital",
+    versions: Mapping[str, str] | None = None,
 ) -> dict[str, list[Path]]:
     """Assemble ``OUT/<name>.parquet``/``.csv`` and ``OUT/reportmine.duckdb`` from the parts, then publish the parts.
 
@@ -130,6 +134,9 @@ def finish_tables(
 
     The database also holds the views of :func:`reportmine.store.query.rule_views`
     (each document's group by ``group_by``, each section's primary theme).
+    ``versions`` (the rule sets and taxonomy that made the rows, see
+    :func:`reportmine.pipeline.rule_versions`) go into each flat Parquet file's
+    metadata (key ``reportmine``, JSON) and the database's table ``reportmine_versions``.
 
     With ``publish=False`` the parts stay in ``parts_dir`` (readers such as
     :func:`reportmine.compare.compare` may still be reading them) until
@@ -152,9 +159,9 @@ def finish_tables(
     try:
         jobs = []
         if "duckdb" in formats:
-            jobs.append(pool.submit(_write_duckdb, parts, stage(out / "reportmine.duckdb"), group_by))
+            jobs.append(pool.submit(_write_duckdb, parts, stage(out / "reportmine.duckdb"), group_by, versions))
         if "parquet" in formats:
-            jobs += [pool.submit(_concat_parquet, name, files, stage(out / f"{name}.parquet"))
+            jobs += [pool.submit(_concat_parquet, name, files, stage(out / f"{name}.parquet"), versions)
                      for name, files in parts.items()]
         if "csv" in formats:
             for name, files in parts.items():
@@ -180,11 +187,14 @@ def finish_tables(
     return written
 
 
-def _concat_parquet(name: str, parts: list[Path], tmp: Path) -> None:
+def _concat_parquet(name: str, parts: list[Path], tmp: Path, versions: Mapping[str, str] | None = None) -> None:
     import pyarrow.parquet as pq
 
     schema = arrow_schema(name)
-    with pq.ParquetWriter(tmp, schema) as writer:
+    written = schema
+    if versions:
+        written = schema.with_metadata({**schema.metadata, VERSIONS_KEY: json.dumps(dict(versions), sort_keys=True)})
+    with pq.ParquetWriter(tmp, written) as writer:
         for part in parts:  # one row group per part
             writer.write_table(pq.read_table(part, schema=schema))
 
@@ -217,7 +227,8 @@ def _append_rows(parquet_part: Path, csv_part: Path, handle: Any) -> None:
         shutil.copyfileobj(rows, handle.buffer, 1 << 20)
 
 
-def _write_duckdb(parts: dict[str, list[Path]], tmp: Path, group_by: str) -> None:
+def _write_duckdb(parts: dict[str, list[Path]], tmp: Path, group_by: str,
+                  versions: Mapping[str, str] | None = None) -> None:
     import duckdb
 
     tmp.unlink()  # duckdb creates the file itself
@@ -231,6 +242,9 @@ def _write_duckdb(parts: dict[str, list[Path]], tmp: Path, group_by: str) -> Non
         if {"documents", "sections", "section_themes"} <= parts.keys():
             for view in rule_views(group_by):
                 con.execute(view)
+        if versions:
+            con.execute("CREATE TABLE reportmine_versions (component VARCHAR, version VARCHAR)")
+            con.executemany("INSERT INTO reportmine_versions VALUES (?, ?)", sorted(versions.items()))
 
 
 def publish_parts(staging: str | Path, out: str | Path) -> None:
@@ -274,11 +288,12 @@ def write_tables_into(
     formats: tuple[str, ...] = ("parquet", "csv", "duckdb"),
     *,
     group_by: str = "hospital",
+    versions: Mapping[str, str] | None = None,
 ) -> dict[str, list[Path]]:
     """:func:`write_tables` into a run's private folder, unpublished (for ``Analysis.write``)."""
     staging = start_parts(folder)
     write_part(tables, staging, 0)
-    return finish_tables(staging, folder, formats, group_by=group_by)
+    return finish_tables(staging, folder, formats, group_by=group_by, versions=versions)
 
 
 def copy_tables(src_dir: str | Path, out_dir: str | Path) -> dict[str, list[Path]]:
