@@ -365,10 +365,10 @@ def test_text_hits_equal_hits_of_the_full_cut(parsed_corpus: dict, tokenizer: st
     matcher = get_matcher(load_taxonomy(), tokenizer)
     texts = _sample_texts(parsed_corpus)
     assert len(texts) > 2000
-    differ = [t for t in texts if matcher._text_hits(t) != matcher.hits(matcher.segmenter.cut(t))]
+    differ = [t for t in texts if matcher.text_hits(t) != matcher.hits(matcher.segmenter.cut(t))]
     assert differ == []
     # The prefilter does skip work: most lines hold a term, yet not every block is cut.
-    assert sum(any(matcher._text_hits(t)) for t in texts) > len(texts) // 3
+    assert sum(any(matcher.text_hits(t)) for t in texts) > len(texts) // 3
 
 
 def _glued_text_pieces() -> list[str]:
@@ -383,8 +383,7 @@ def _glued_text_pieces() -> list[str]:
 def test_text_hits_equal_hits_on_random_text(pieces: list[str]) -> None:
     matcher = get_matcher(load_taxonomy())
     text = "".join(pieces)
-    assert matcher._text_hits(text) == matcher.hits(matcher.segmenter.cut(text))
-    assert matcher.text_hits(text) == matcher._text_hits(text)
+    assert matcher.text_hits(text) == matcher.hits(matcher.segmenter.cut(text))
 
 
 def test_text_hits_joins_tokens_across_punctuation_as_find_does() -> None:
@@ -392,5 +391,5 @@ def test_text_hits_joins_tokens_across_punctuation_as_find_does() -> None:
     matcher = get_matcher(load_taxonomy())
     text = "加强院，感管理"
     assert "院感" in list(matcher.find(matcher.segmenter.cut(text)))
-    assert matcher._text_hits(text) == matcher.hits(matcher.segmenter.cut(text))
-    assert any(matcher._text_hits(text))
+    assert matcher.text_hits(text) == matcher.hits(matcher.segmenter.cut(text))
+    assert any(matcher.text_hits(text))

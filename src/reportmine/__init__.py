@@ -17,8 +17,16 @@ from typing import Any
 # Public name -> the submodule that defines it. Submodules load on first use
 # (PEP 562), so `import reportmine` and `reportmine --help` import none of
 # pandas, jieba, scikit-learn or networkx (tests/test_startup.py).
+# ``reportmine.compare`` is the comparison's package (its ``compare()`` compares
+# a corpus's tables): a function of that name here would be shadowed by it.
 _EXPORTS = {
+    "Comparison": "compare",
+    "export_graphs": "compare",
+    "write_comparison": "compare",
+    "GoldError": "errors",
     "InputError": "errors",
+    "OutputError": "errors",
+    "SettingsError": "errors",
     "ReportmineError": "errors",
     "TaxonomyError": "errors",
     "Evaluation": "evaluate",
@@ -42,6 +50,8 @@ _EXPORTS = {
     "SourceText": "model",
     "ThemeScore": "model",
     "parse_file": "parsing",
+    "render_report": "report",
+    "write_report": "report",
     "parse_source": "parsing",
     "parse_text": "parsing",
     "Analysis": "analysis",
@@ -76,18 +86,22 @@ __all__ = [
     "SCHEMAS",
     "Analysis",
     "ClassifiedFile",
+    "Comparison",
     "Document",
     "DocumentMeta",
     "DocumentThemes",
     "Evaluation",
     "FileResult",
+    "GoldError",
     "InputError",
     "Mention",
+    "OutputError",
     "ParsedFile",
     "ReportmineError",
     "Section",
     "SectionThemes",
     "Settings",
+    "SettingsError",
     "SourceText",
     "Taxonomy",
     "TaxonomyError",
@@ -101,6 +115,7 @@ __all__ = [
     "classify_text",
     "codebook",
     "cohen_kappa",
+    "export_graphs",
     "extract",
     "extract_parsed",
     "find_cjk_font",
@@ -113,6 +128,7 @@ __all__ = [
     "process_file",
     "read_file",
     "read_text",
+    "render_report",
     "run_files",
     "sample_corpus",
     "score_mentions",
@@ -121,6 +137,8 @@ __all__ = [
     "tabulate",
     "theme_agreement",
     "use_cjk_font",
+    "write_comparison",
+    "write_report",
     "write_tables",
 ]
 

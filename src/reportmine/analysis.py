@@ -239,7 +239,12 @@ def analyze(
         raise
     tables = StoredTables(folder, temporary=run is None)
     summary["seconds"] = round(time.perf_counter() - started, 3)
-    run_info = {
+    return Analysis(tables, comparison, summary, _run_info(paths, meta, settings, versions), settings, run)
+
+
+def _run_info(paths: Sequence[Any], meta: Any, settings: Settings, versions: dict[str, str]) -> dict[str, Any]:
+    """What ``run.json`` and the report's Run table say of how the run was done."""
+    return {
         "reportmine": __version__,
         "inputs": [str(p) for p in paths],
         "manifest": str(meta) if meta else None,
@@ -251,4 +256,3 @@ def analyze(
         "tokenizer": settings.tokenizer,
         "versions": versions,
     }
-    return Analysis(tables, comparison, summary, run_info, settings, run)

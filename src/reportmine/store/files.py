@@ -378,6 +378,10 @@ class StoredTables(Mapping):
     def __len__(self) -> int:
         return len(SCHEMAS) + sum(name not in SCHEMAS for name in self._frames)
 
+    def is_loaded(self, name: str) -> bool:
+        """Table ``name`` is held in memory (read once already, or assigned), not only on disk."""
+        return name in self._frames
+
     def copy(self) -> dict[str, pd.DataFrame]:
         """Every table, loaded, as a plain dict."""
         return {name: self[name] for name in self}

@@ -175,7 +175,8 @@ def stored_path(tables: Any, name: str) -> list[Path] | None:
     what keeps a big table out of memory; a table assigned in memory is used as it is.
     """
     directory = getattr(tables, "directory", None)
-    if directory is None or name in getattr(tables, "_frames", {}):
+    is_loaded = getattr(tables, "is_loaded", None)  # a StoredTables (store.files imports this module)
+    if directory is None or is_loaded is None or is_loaded(name):
         return None
     parts_dir = getattr(tables, "parts_dir", None)
     if parts_dir is not None:
