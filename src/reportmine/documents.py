@@ -307,23 +307,25 @@ def document_kind(title: str | None, body: str, title_is_label: bool = False) ->
     """``summary``, ``plan`` or ``other`` from the title and the text.
 
     A report's own title decides where it says one thing (``…工作总结``,
-    ``…工作计划``, ``…进修个人总结`` over text that speaks as one person). A title that says both
+    ``…工作计划``, ``…进修个人总结`` over text that speaks as one person); a word in the body
+    (``计划免疫``) never overrides it. One person's report of the work done
+    (``医师试用期工作总结``) is a summary; reflections, study and 进修 reports, speeches and
+    notices are ``other``. A title that says both
     (``年度工作总结及明年工作计划``), none, or only names the compilation
     (``二级医院工作计划篇三``, whose reports vary) leaves it to the text:
     looking back makes a summary, and a report that is both is a summary
     (GUIDE.md "Document fields").
     """
     cues = kind_cues()
-    personal_text = bool(cues.personal_text.search(body)) or (
-        len(_SINGULAR_I_RE.findall(body)) * 1000 >= _SINGULAR_I_PER_1000 * max(1, len(body))
-    )
-    if title and cues.individual_title.search(title) and (personal_text or len(body) < _MIN_BODY_TO_DOUBT_TITLE):
+    reflection = bool(cues.personal_text.search(body))
+    one_person = reflection or len(_SINGULAR_I_RE.findall(body)) * 1000 >= _SINGULAR_I_PER_1000 * max(1, len(body))
+    if title and cues.individual_title.search(title) and (one_person or len(body) < _MIN_BODY_TO_DOUBT_TITLE):
         return "other"
     says_summary = bool(title and cues.summary_title.search(title))
     says_plan = bool(title and cues.plan_title.search(title))
     if not title_is_label and says_summary != says_plan:
         return "summary" if says_summary else "plan"
-    if personal_text:
+    if reflection:  # one person's report of work done stays a summary; shared reflections are "other"
         return "other"
     done = len(cues.done_text.findall(body))
     todo = len(cues.todo_text.findall(body))

@@ -35,7 +35,7 @@ from .markers import MarkerMatch, match_marker
 from .model import FAMILY_RANK, Section, SourceText
 
 # Punctuation that cuts a heading from the body running on after it (GUIDE.md "Titles").
-TITLE_CUT = "。：:；"
+TITLE_CUT = "。：:；;"
 # Trailing characters that are not part of a title (same set as the scorer's).
 TITLE_TRAIL = "。，,；;：:、.．!！?？ \t\u3000\r\xa0\u2002\u2003"
 
@@ -117,7 +117,7 @@ def _family_order(heads: Sequence[_Head]) -> dict[str, int]:
 def split_title(line: str, start_col: int) -> tuple[int, int, bool]:
     """Title columns and inline-body flag for the heading text from ``start_col``.
 
-    The title runs to the first ``。：:；`` (GUIDE.md "Titles"); trailing
+    The title runs to the first ``。：:；;`` (GUIDE.md "Titles"); trailing
     punctuation and white space are not part of it. ``inline_body`` is True
     when text follows the cut.
     """
