@@ -16,7 +16,17 @@ LOOK_ROWS = [
     ("下载此文档", "noise"),
     ("全文阅读已结束,如果需要下载本文请点击", "noise"),
     ("【本文地址:http://www.xuefen.com.cn/zuowen/4796919.html】", "noise"),
+    # document-viewer furniture (GUIDE.md "Document-viewer furniture"; lines written for these tests)
+    ("第2页共5页", "noise"),
+    ("精选优质文档-倾情为你奉上", "noise"),
+    ("……此处隐藏3180个字……", "noise"),
+    ("当前位置:范文网 > 工作总结", "noise"),
+    ("|计划", "noise"),
+    ("｜工作总结", "noise"),
+    ("文档贡献者:护理部小王", "noise"),
     # site blurbs
+    ("本文将为您呈现一篇医院感染管理工作计划,供参考。", "noise"),
+    ("下面是小编整理的护理工作总结8篇,欢迎阅读参考。", "noise"),
     ("前言:想要写出一篇令人眼前一亮的文章吗?我们特意为您整理了5篇麻醉科业务工作计划范文", "noise"),
     ("计划是指为了实现特定目标而制定的一系列有条理的行动步骤。计划怎么写才能发挥它最大的作用呢?", "noise"),
     ("制定计划可以帮助我们认识到自己的优势和不足,从而更好地发挥所长。", "noise"),
@@ -43,6 +53,11 @@ LOOK_ROWS = [
     ("麻醉科业务工作计划范文第2篇", "label"),
     ("医师试用期工作总结范文二", "label"),
     ("## 体检医院年度工作总结及明年工作计划篇二", "label"),
+    # titles inside the wrappers of scraped pages (GUIDE.md "Document fields")
+    ("篇一:《2023年护理部工作总结》", "title"),
+    ("第三篇：药剂科年度工作计划", "title"),
+    ("【www.example.cn--计划】2025年医院感染管理工作计划", "title"),
+    ("《门诊部上半年工作总结》", "title"),
     # content, not metadata or titles
     ("资金来源:医院自筹。", "content"),
     ("具体工作安排如下:", "content"),

@@ -133,3 +133,29 @@ def test_compilation_label_kind_follows_text() -> None:
     body = "我院在除四害专项工作中积极开展了工作，取得了成效，完成了全年任务，荣获先进单位。"
     assert document_kind("二级医院工作计划篇三", body, title_is_label=True) == "summary"
     assert document_kind("二级医院工作计划篇三", "明年将继续加强管理。", title_is_label=True) == "plan"
+
+
+def test_title_wrappers_and_viewer_furniture_leave_the_report_title() -> None:
+    """A compilation page of our own with the wrappers and furniture of document sites (GUIDE.md v2)."""
+    page = (
+        "护理工作总结8篇\n"
+        "下面是小编整理的护理工作总结8篇，欢迎阅读参考。\n"
+        "篇一:《2023年护理部工作总结》\n"
+        "精选优质文档-倾情为你奉上\n"
+        "一年来，护理部在院领导的支持下完成了各项工作。\n"
+        "一、加强护理质量管理\n"
+        "全年开展质量检查12次。\n"
+        "第1页共3页\n"
+        "二、强化培训\n"
+        "……此处隐藏4620个字……\n"
+        "|计划\n"
+        "篇二:《2024年护理部工作计划》\n"
+        "明年将继续加强管理。\n"
+        "一、加强培训\n"
+    )
+    parsed = parse_text(page)
+    assert parsed.noise_lines == (1, 2, 4, 8, 10, 11)
+    first, second = parsed.documents
+    assert (first.title, first.title_line, first.kind) == ("2023年护理部工作总结", 3, "summary")
+    assert [s.title for s in first.sections] == ["加强护理质量管理", "强化培训"]
+    assert (second.title, second.title_line, second.kind) == ("2024年护理部工作计划", 12, "plan")

@@ -57,6 +57,7 @@ class CleaningRules:
     report_word_re: re.Pattern[str]
     org_suffix_re: re.Pattern[str]
     date_line_re: re.Pattern[str]
+    title_wrapper_re: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +86,7 @@ def compile_rules(raw: dict) -> CleaningRules:
         report_word_re=alternation("report_word_patterns"),
         org_suffix_re=alternation("organisation_patterns"),
         date_line_re=alternation("date_line_patterns"),
+        title_wrapper_re=alternation("title_wrapper_patterns"),
     )
 
 
@@ -124,10 +126,18 @@ def _indent_width(line: str) -> int:
     return width
 
 
-def _strip(line: str) -> str:
+def _strip(line: str, rules: CleaningRules | None = None) -> str:
+    """The line without white space, ``#`` marks and (with ``rules``) the wrappers scraped pages put
+    around a title: a ``篇一:`` ordinal, a ``【www.…--计划】`` site tag, the ``《》`` of a quoted title."""
     s = line.strip()
     if s.startswith("#"):
         s = s.lstrip("#").strip()
+    if rules is not None and s[:1] in "篇【《第":
+        unwrapped = rules.title_wrapper_re.sub("", s).strip()
+        if unwrapped.startswith("《") and unwrapped.endswith("》") and "《" not in unwrapped[1:-1]:
+            unwrapped = unwrapped[1:-1].strip()
+        if unwrapped:
+            s = unwrapped
     return s
 
 
@@ -149,7 +159,7 @@ def classify_lines(source: SourceText, rules: CleaningRules | None = None) -> li
     for number, start, end in source.lines():
         # Long lines are content whatever they hold; only their head matters here.
         head = text[start:min(end, start + 400)]
-        stripped = _strip(head)
+        stripped = _strip(head, rules)
         if not stripped:
             infos.append(LineInfo(number, start, end, "blank", 0, ""))
             continue
