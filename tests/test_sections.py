@@ -223,3 +223,21 @@ def test_section_offsets_and_bodies() -> None:
     assert text[second.title_start:second.title_end] == "其他"
     assert (first.end_line, child2.end_line, second.end_line) == (5, 5, 6)
     assert doc.section_at(5) == child2 and doc.section_at(2) == first
+
+
+# GUIDE.md "Units": line-start 一是 二是 … items are sections (ordinal family) when at least two of them
+# open lines in sequence; a lone one, or one inside a sentence, is text. Pages written for these tests.
+SHI_ROWS = [
+    ("今年主要做了以下工作：\n一是加强制度建设，修订了院感制度。\n二是强化培训，全年培训八次。\n",
+     [("一是", "加强制度建设，修订了院感制度"), ("二是", "强化培训，全年培训八次")]),
+    ("一、加强管理\n一是完善制度；二是落实责任。\n二是健全考核，每月考核一次。\n",
+     [("一、", "加强管理"), ("一是", "完善制度"), ("二是", "健全考核，每月考核一次")]),
+    ("一是加强领导，成立了领导小组。\n其他工作按计划推进。\n", []),
+    ("我们做到一是早发现，二是早报告，三是早处置。\n", []),
+    ("一是一，二是二，这是原则。\n", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SHI_ROWS)
+def test_shi_items_open_sections_only_in_a_run_of_lines(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(marker, title) for marker, _, title, _ in sections_of(text)] == expected

@@ -1,7 +1,7 @@
 """The numbering-marker grammar: which line starts are section markers, and their numbers.
 
 Every family of the structure guide (GUIDE.md), full- and half-width:
-``第一章`` ``第一节`` ``第一条`` (chapter, section, article), ``第一，`` (ordinal),
+``第一章`` ``第一节`` ``第一条`` (chapter, section, article), ``第一，`` and ``一是`` (ordinal),
 ``一、`` ``（一）`` ``1、`` ``（1）`` ``1)`` ``⑴`` ``⒈`` ``①``, after white space, a ``- ``
 bullet or ``#`` marks. Markers with their punctuation are *certain*; markers
 written without it (``六开展…``, ``1省、市级…``) and ``5、7月``-like starts are
@@ -36,6 +36,7 @@ _MARKER_RE = re.compile(
     + rf"|(?P<cn>{_C}[ \t]?(?:、|[.．](?![0-9０-９])))"
     + rf"|(?P<arabic>{_N}[ \t]?(?:[、;；]|[.．:：](?![0-9０-９]))|[⒈-⒛])"
     + r"|(?P<circled>[①-⑳㉑-㉟])"
+    + rf"|(?P<shi>{_C}是)(?=[\u4e00-\u9fff])"
     + rf"|(?P<bare_arabic>{_N})(?=[\u4e00-\u9fff])"
     + rf"|(?P<bare_cn>{_C})(?=[\u4e00-\u9fff])"
     + r")"
@@ -136,6 +137,11 @@ def match_marker(line: str) -> MarkerMatch | None:
     elif family in ("cn", "paren_cn", "ordinal"):
         inner = "".join(ch for ch in marker if ch in CN_DIGITS)
         number = cn_to_int(inner)
+    elif family == "shi":
+        # ``一是`` ``二是`` items: sections when a run of them opens lines (GUIDE.md "Units"), so
+        # candidates the numbering sequence must confirm; inside a sentence they never reach here.
+        number = cn_to_int(marker[:-1])
+        family, certain = "ordinal", False
     elif family == "bare_cn":
         number = cn_to_int(marker)
         if number is None or number < 2 or not rest.startswith(_HEADING_OPENERS):
