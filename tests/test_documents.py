@@ -159,3 +159,32 @@ def test_title_wrappers_and_viewer_furniture_leave_the_report_title() -> None:
     assert (first.title, first.title_line, first.kind) == ("2023年护理部工作总结", 3, "summary")
     assert [s.title for s in first.sections] == ["加强护理质量管理", "强化培训"]
     assert (second.title, second.title_line, second.kind) == ("2024年护理部工作计划", 12, "plan")
+
+
+# GUIDE.md "Parts of one report": unnumbered part headings one level below the report's title, with one
+# signature at the end and no 篇N label, are content of one report. Pages written for these tests:
+# (page, [(start_line, title, title_line, kind)]).
+PART_ROWS = {
+    "parts under one title": (
+        "# 某县人民医院2023年度工作报告\n## 2023年工作总结\n一年来完成了各项任务。\n一、医疗质量持续提升\n"
+        "## 2024年工作计划\n明年将继续加强管理。\n一、加强学科建设\n某县人民医院\n2024年1月5日\n",
+        [(1, "某县人民医院2023年度工作报告", 1, "summary")]),
+    "a foreword before the parts": (
+        "# 某院年度报告\n前言：今年全院完成了各项任务。\n## 2023年工作总结\n一、医疗质量\n"
+        "## 2024年工作计划\n一、学科建设\n某院\n2024年1月\n",
+        [(1, "某院年度报告", 1, "summary")]),
+    "reports each signed stay reports": (
+        "# 护理工作总结精选\n## 2023年内科护理工作总结\n一、加强管理\n内科护理部\n2023年12月\n"
+        "## 2023年外科护理工作总结\n一、强化培训\n外科护理部\n2023年12月\n",
+        [(1, "2023年内科护理工作总结", 2, "summary"), (6, "2023年外科护理工作总结", 6, "summary")]),
+    "labelled reports stay reports": (
+        "# 医院工作计划\n## 医院工作计划篇一\n一、加强管理\n## 医院工作计划篇二\n一、强化培训\n",
+        [(2, "医院工作计划篇一", 2, "plan"), (4, "医院工作计划篇二", 4, "plan")]),
+}
+
+
+@pytest.mark.parametrize("name", PART_ROWS)
+def test_report_parts(name: str) -> None:
+    page, expected = PART_ROWS[name]
+    parsed = parse_text(page)
+    assert [(d.start_line, d.title, d.title_line, d.kind) for d in parsed.documents] == expected

@@ -128,6 +128,7 @@ def split_documents(
             i = j
         else:
             i += 1
+    starts = _merge_report_parts(infos, looks, starts, source.text)
 
     # 2. The first report of a page with no title before its content.
     first_content = next((k for k in range(n) if looks[k] in ("content", "signature")), None)
@@ -200,6 +201,53 @@ def _demote_collection_titles(infos: Sequence[LineInfo], looks: list[str]) -> No
             at = bisect.bisect_right(labels, stripped)
             if at < len(labels) and labels[at].startswith(stripped):
                 looks[k] = "noise"
+
+
+def _heading_depth(info: LineInfo, text: str) -> int:
+    """The markdown heading depth of a line (``## …`` is 2), 0 for a line without ``#`` marks."""
+    line = text[info.start:min(info.end, info.start + 16)].lstrip()
+    return len(line) - len(line.lstrip("#"))
+
+
+def _merge_report_parts(
+    infos: Sequence[LineInfo], looks: list[str], starts: list[tuple[int, int | None, str | None]], text: str
+) -> list[tuple[int, int | None, str | None]]:
+    """Unnumbered part headings one level below a report's title are content of that report, not reports.
+
+    ``# 某院年度报告`` over ``## 2023年工作总结`` … ``## 2024年工作计划`` with no signature
+    between the parts and no ``篇N`` label is one report (GUIDE.md "Parts of one report"): its title
+    is the top heading, and the part headings become content lines. A heading over one part only, or
+    parts each signed, stay as they were (a compilation under an unrecognised collection title).
+    """
+    def part_title(index: int, depth: int) -> bool:
+        """Start ``index`` is an unlabelled title ``depth`` deep, with no signature since the previous start."""
+        begin, title_index, _ = starts[index]
+        return (title_index is not None and looks[title_index] == "title" and depth > 0
+                and _heading_depth(infos[title_index], text) == depth
+                and "signature" not in looks[starts[index - 1][0]:begin])
+
+    merged: list[tuple[int, int | None, str | None]] = []
+    top_depth = 0
+    for index, (start, title_index, title) in enumerate(starts):
+        if top_depth and part_title(index, top_depth + 1):
+            looks[title_index] = "content"  # a part heading of the report above
+            continue
+        top_depth = 0
+        end = title_index if title_index is not None else start
+        titles = [k for k in range(start, end + 1) if looks[k] == "title"]
+        labelled = any(looks[k] == "label" for k in range(start, end + 1))
+        if not titles or labelled:
+            merged.append((start, title_index, title))
+            continue
+        top = min(titles, key=lambda k: (_heading_depth(infos[k], text), k))
+        depth = _heading_depth(infos[top], text)
+        parts_here = [k for k in titles if _heading_depth(infos[k], text) == depth + 1]
+        if depth and index + 1 < len(starts) and part_title(index + 1, depth + 1) and (parts_here or top == end):
+            for k in parts_here:
+                looks[k] = "content"
+            title_index, title, top_depth = top, infos[top].stripped, depth
+        merged.append((start, title_index, title))
+    return merged
 
 
 def _pick_title(group: list[int], looks: Sequence[str]) -> int:
