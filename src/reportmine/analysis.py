@@ -210,7 +210,7 @@ def analyze(
     >>> analyze(["reports/"], out="out", engine="dask", scheduler="tcp://head:8786")  # doctest: +SKIP
     """
     started = time.perf_counter()
-    settings = (settings or Settings()).but(**changes).check() if changes else (settings or Settings()).check()
+    settings = (settings or Settings()).but(**changes).check()
     if paths is None:
         paths = [sample_corpus()]
     elif isinstance(paths, (str, os.PathLike)):

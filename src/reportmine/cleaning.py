@@ -132,7 +132,7 @@ def _strip(line: str, rules: CleaningRules | None = None) -> str:
     s = line.strip()
     if s.startswith("#"):
         s = s.lstrip("#").strip()
-    if rules is not None and s[:1] in "篇【《第":
+    if rules is not None and s and s[0] in "篇【《第":
         unwrapped = rules.title_wrapper_re.sub("", s).strip()
         if unwrapped.startswith("《") and unwrapped.endswith("》") and "《" not in unwrapped[1:-1]:
             unwrapped = unwrapped[1:-1].strip()

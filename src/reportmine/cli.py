@@ -437,8 +437,6 @@ def evaluate(
     except ReportmineError as exc:
         typer.echo(f"reportmine: {exc}", err=True)
         raise typer.Exit(EXIT_FILE_FAILED) from None
-    for path, reason in result.skipped.items():
-        typer.echo(f"reportmine: {path}: skipped: {reason}", err=True)
     if as_json:
         write_json(result.to_dict(), pretty=True)
     else:

@@ -442,17 +442,15 @@ class Evaluation:
         mentions: eval_mentions.py's rows (per type and ``ALL``), if mention gold was given.
         themes: :func:`score_themes` over the theme gold, if any.
         files: gold file -> corpus file it was scored on.
-        skipped: gold file -> why it was not scored (a stage this installation lacks).
     """
 
     structure: dict[str, dict[str, float]] | None = None
     mentions: dict[str, dict[str, float]] | None = None
     themes: dict[str, Any] | None = None
     files: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"files": self.files, "skipped": self.skipped, "structure": self.structure,
+        return {"files": self.files, "structure": self.structure,
                 "mentions": self.mentions, "themes": self.themes}
 
 

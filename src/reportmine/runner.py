@@ -10,7 +10,7 @@ engine.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -64,11 +64,6 @@ def _file_size(path: str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0  # it will fail with a named error when processed
-
-
-def _inputs(paths: Iterable[Any]) -> list[InputFile]:
-    """A run's files as :class:`~reportmine.inputs.InputFile` items whose keys are unique (see ``keyed_inputs``)."""
-    return keyed_inputs(paths)
 
 
 def partition(files: Sequence[Any], partition_bytes: int | None,
@@ -227,7 +222,7 @@ def tabulate(
     {'files': 1, 'ok': 1, 'failed': 0, 'documents': 1, 'sections': 17, 'mentions': 40, 'partitions': 1}
     """
     with OutputRun.start(out_dir) as run:
-        settings = (settings or Settings()).but(**changes) if changes else settings or Settings()
+        settings = (settings or Settings()).but(**changes)
         summary, staging = stream_parts(paths, run.path, settings, manifest=manifest,
                                         on_result=on_result, cache_dir=cache_dir)
         finish_tables(staging, run.path, group_by=settings.group_by, versions=_versions(settings))
@@ -247,7 +242,7 @@ def stream_parts(paths: Sequence[Any], out_dir: str | os.PathLike[str], settings
     cache = str(Path(cache_dir).absolute()) if cache_dir is not None else None
     base = os.getcwd() if engine == "dask" else None
     parts = [Partition(index, chunk, settings, str(staging), cache, base)
-             for index, chunk in enumerate(partition(_inputs(paths), settings.partition_bytes))]
+             for index, chunk in enumerate(partition(keyed_inputs(paths), settings.partition_bytes))]
     summary = dict.fromkeys(("files", "ok", "failed", "documents", "sections", "mentions"), 0)
 
     def collect(done: PartitionDone) -> None:  # counts only: the client holds nothing per file

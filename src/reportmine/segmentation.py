@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SettingsError
+from .settings import DEFAULT_TOKENIZER, TOKENIZERS
 from .taxonomy import load_taxonomy, load_toml, normalize_term
 
 #: Frequency given to every domain word in the jieba dictionary. jieba picks
@@ -40,11 +41,6 @@ DOMAIN_TAG = "nz"
 #: Name and version of the segmentation rules, written into outputs.
 SEGMENTER_VERSION = "reportmine-jieba-domain/0.1"
 
-#: Tokenizers that give the same tokens with our dictionary: jieba (a
-#: dependency) and rjieba (optional, ``pip install rjieba``: jieba-rs, about
-#: ten times faster; see the Speed section of the README).
-TOKENIZERS = ("jieba", "rjieba")
-DEFAULT_TOKENIZER = "jieba"
 
 _DICT_FILE = "jieba_domain.txt"
 _VOCAB_FILE = "vocabulary.toml"

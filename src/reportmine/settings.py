@@ -21,8 +21,11 @@ ALL_STAGES: tuple[Stage, ...] = ("parse", "extract", "classify")
 Engine = Literal["local", "dask"]
 ENGINES: tuple[Engine, ...] = ("local", "dask")
 
-#: Word segmenters for the theme coder: same tokens, rjieba (jieba-rs) faster.
+#: Tokenizers that give the same tokens with our dictionary: jieba (a
+#: dependency) and rjieba (optional, ``pip install rjieba``: jieba-rs, about
+#: ten times faster; see the Speed section of the README).
 TOKENIZERS: tuple[str, ...] = ("jieba", "rjieba")
+DEFAULT_TOKENIZER = "jieba"
 
 #: Input bytes per partition of a streamed run: a worker holds one file's
 #: result and one part's rows at a time, so this, not the corpus, sets its
@@ -62,7 +65,7 @@ class Settings:
 
     stages: tuple[Stage, ...] = ALL_STAGES
     taxonomy: str | None = None
-    tokenizer: str = "jieba"
+    tokenizer: str = DEFAULT_TOKENIZER
     group_by: str = "hospital"
     partition_bytes: int | None = None
     engine: Engine = "local"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ReportmineError
 from ..model import OTHER_THEME
-from ..store.query import PRIMARY_THEMES_SQL, TableSource, clean_sql, document_group, section_theme_sql
+from ..store.query import TableSource, document_group, primary_theme_join, section_theme_sql
 from ..taxonomy import load_taxonomy
 from .markup import esc, lit, missing, natural, records
 
@@ -36,7 +36,7 @@ SECTIONS = f"""
             coalesce(d.grp, s.file, '?') AS grp, d.kind
      FROM sections s
      LEFT JOIN docs d ON d.doc_id = s.doc_id
-     LEFT JOIN ({PRIMARY_THEMES_SQL}) p ON p.section_id = {clean_sql("s.section_id")}
+     {primary_theme_join("s", "p")}
      WHERE s.section_id IS NOT NULL AND s.doc_id IS NOT NULL)"""
 
 #: A document's group and a section's primary theme in the appendix queries: columns of the views

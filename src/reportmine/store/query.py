@@ -104,6 +104,13 @@ def section_theme_sql(primary_alias: str = "p", section_alias: str = "s") -> str
     return f"coalesce({primary_alias}.theme, {clean_sql(f'{section_alias}.primary_theme')}, '{OTHER_THEME}')"
 
 
+def primary_theme_join(section_alias: str = "s", primary_alias: str = "p") -> str:
+    """The ``LEFT JOIN`` of :data:`PRIMARY_THEMES_SQL` as ``primary_alias`` on the clean id of the sections
+    ``section_alias``, for :func:`section_theme_sql` to read."""
+    return (f"LEFT JOIN ({PRIMARY_THEMES_SQL}) {primary_alias} "
+            f"ON {primary_alias}.section_id = {clean_sql(f'{section_alias}.section_id')}")
+
+
 # --- Group --------------------------------------------------------------------------
 
 
@@ -141,7 +148,7 @@ def rule_views(group_by: str = "hospital") -> tuple[str, ...]:
         f'CREATE OR REPLACE VIEW document_groups AS SELECT d.doc_id, {group_sql(group_by, "d")} AS "group" '
         f"FROM (SELECT doc_id, file{column} FROM documents) d",
         f"CREATE OR REPLACE VIEW section_primary_themes AS SELECT s.section_id, {section_theme_sql('p', 's')} AS theme "
-        f"FROM sections s LEFT JOIN ({PRIMARY_THEMES_SQL}) p ON p.section_id = {clean_sql('s.section_id')}",
+        f"FROM sections s {primary_theme_join('s', 'p')}",
     )
 
 
